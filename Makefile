@@ -1,0 +1,60 @@
+# infobot — every target installs what it needs first. See README.md.
+PYTHON ?= python3
+UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
+RASA_PYTHON_VERSION ?= 3.10.13
+VENV_BIN := .venv/bin
+PO_FILES := $(wildcard bot/locale/*/LC_MESSAGES/messages.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+
+.PHONY: install run test train chat lint locale extract-messages clean bench
+
+install: .venv/.installed .venv-rasa/.installed locale
+
+.venv/.installed: pyproject.toml uv.lock
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
+	$(UV) sync --frozen --quiet
+	@touch $@
+
+# Rasa 3.6 runs only on Python 3.10: its own environment, from a pinned lock file.
+.venv-rasa/.installed: intents/requirements-rasa.lock
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
+	PYENV_VERSION=$(RASA_PYTHON_VERSION) $(UV) venv --quiet --allow-existing --python-preference only-system \
+		--python 3.10 .venv-rasa
+	VIRTUAL_ENV=$(CURDIR)/.venv-rasa $(UV) pip sync --quiet --python .venv-rasa/bin/python intents/requirements-rasa.lock
+	@touch $@
+
+locale: $(MO_FILES)
+
+bot/locale/%/LC_MESSAGES/messages.mo: bot/locale/%/LC_MESSAGES/messages.po .venv/.installed
+	@$(VENV_BIN)/pybabel compile --statistics -d bot/locale -D messages -l $* 2>&1 | grep -v '^$$' || true
+
+extract-messages: .venv/.installed
+	$(VENV_BIN)/pybabel extract -F babel.cfg -k translate:2 -k translate_plural:2,3 -k N_ --no-location \
+		--omit-header -o bot/locale/messages.pot .
+	$(VENV_BIN)/pybabel update -i bot/locale/messages.pot -d bot/locale -D messages --no-fuzzy-matching
+
+train: install
+	$(VENV_BIN)/infobot train
+
+run: install
+	$(VENV_BIN)/infobot train
+	$(VENV_BIN)/infobot serve --host 127.0.0.1 --port 8000
+
+chat: install
+	$(VENV_BIN)/infobot chat
+
+test: install
+	cd intents && ../.venv-rasa/bin/rasa data validate --data data/nlu --domain domain.yml --config config.yml \
+		--fail-on-warnings --quiet 2>&1 | grep -vE "Warning|warn|^\s*$$|Base: Decl" || true
+	cd intents && ../.venv-rasa/bin/rasa data validate --data data/nlu --domain domain.yml --config config.yml \
+		--quiet >/dev/null 2>&1
+	$(VENV_BIN)/infobot content check
+	$(VENV_BIN)/pytest -q
+
+lint: .venv/.installed
+	$(VENV_BIN)/ruff check bot tests bench
+	$(VENV_BIN)/ruff format --check bot tests bench
+	$(VENV_BIN)/mypy
+
+clean:
+	rm -rf models var .pytest_cache .mypy_cache $(MO_FILES)

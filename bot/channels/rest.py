@@ -1,0 +1,55 @@
+"""Rasa's REST channel: `{"sender", "message"}` in, a JSON list of replies out."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, ClassVar
+
+from starlette.requests import Request
+
+from bot.channels.base import BadRequest, InboundMessage, OutboundMessage, SendResult
+from bot.channels.render import numbered
+
+MAX_MESSAGE_CHARS = 4096
+MAX_SENDER_CHARS = 128
+
+
+class RestChannel:
+    name: ClassVar[str] = "rest"
+
+    async def verify(self, request: Request) -> None:
+        """The REST channel is the open test and web-chat channel: nothing to verify."""
+
+    async def parse(self, request: Request) -> list[InboundMessage]:
+        raw = await request.body()
+        try:
+            body = json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise BadRequest(f"the body is not valid JSON: {exc}") from exc
+        if not isinstance(body, dict):
+            raise BadRequest('the body must be a JSON object {"sender": ..., "message": ...}')
+        sender, message = body.get("sender"), body.get("message")
+        if not isinstance(sender, str) or not sender.strip():
+            raise BadRequest("'sender' is required and must be a non-empty string")
+        if len(sender) > MAX_SENDER_CHARS:
+            raise BadRequest(f"'sender' is longer than {MAX_SENDER_CHARS} characters")
+        if not isinstance(message, str) or not message.strip():
+            raise BadRequest("'message' is required and must be a non-empty string")
+        if len(message) > MAX_MESSAGE_CHARS:
+            raise BadRequest(f"'message' is longer than {MAX_MESSAGE_CHARS} characters")
+        return [InboundMessage(channel=self.name, sender=sender, text=message)]
+
+    async def send(self, message: OutboundMessage) -> SendResult:
+        return SendResult(ok=False, error="the REST channel only answers requests; it cannot push messages")
+
+    def secrets(self) -> tuple[str, ...]:
+        return ()
+
+    @staticmethod
+    def render(message: OutboundMessage) -> dict[str, Any]:
+        """Rasa's REST output, with buttons in menu order (0, a person, last) and our metadata."""
+        out: dict[str, Any] = {"recipient_id": message.recipient, "text": message.text}
+        if message.buttons:
+            out["buttons"] = [{"title": b.title, "payload": b.payload, "number": n} for n, b in numbered(message.buttons)]
+        out["metadata"] = {"intent": message.intent, "language": message.language, "content_id": message.content_id}
+        return out

@@ -1,0 +1,110 @@
+"""`infobot`: serve, chat, train, nlu parse/eval, content check. Bad input: one line, non-zero exit."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import logging
+import sys
+import time
+from collections.abc import Sequence
+
+from bot import COUNTRIES, LANGUAGES
+from bot.config import ConfigError, Settings
+
+
+class UsageError(Exception):
+    """Bad input from the person at the terminal: printed as one line."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="infobot", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the HTTP service")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    chat = sub.add_parser("chat", help="talk to the bot in this terminal")
+    chat.add_argument("--lang")
+    chat.add_argument("--country")
+    train = sub.add_parser("train", help="train the Rasa NLU model from intents/")
+    train.add_argument("--force", action="store_true")
+    nlu = sub.add_parser("nlu", help="NLU tools").add_subparsers(dest="nlu_command", required=True)
+    nlu.add_parser("parse", help="JSON lines {text} on stdin -> intent and language per line")
+    evaluate = nlu.add_parser("eval", help="score the NLU on JSON lines {text, intent, lang?}")
+    evaluate.add_argument("file")
+    content = sub.add_parser("content", help="content tools").add_subparsers(dest="content_command", required=True)
+    content.add_parser("check", help="validate content/ and the UI catalogs")
+    return parser
+
+
+def _cmd_train(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.nlu.training import TrainingError, train
+
+    started = time.monotonic()
+    try:
+        model, trained = train(settings.root, settings.intents_dir, settings.models_dir, force=args.force)
+    except TrainingError as exc:
+        raise UsageError(str(exc)) from exc
+    verb = f"trained in {time.monotonic() - started:.1f} s" if trained else "up to date (intents/ unchanged)"
+    print(f"{model.relative_to(settings.root)}: {verb}")
+    return 0
+
+
+def _cmd_content_check(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.content.check import check_content
+
+    problems = check_content(settings.content_dir, dt.date.today())
+    for problem in problems:
+        print(problem)
+    errors = sum(1 for p in problems if p.severity == "error")
+    print(f"{errors} error(s), {len(problems) - errors} warning(s)")
+    return 1 if errors else 0
+
+
+def _cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.serve import serve
+
+    return asyncio.run(serve(settings, args.host, args.port))
+
+
+def _cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.terminal import chat
+
+    if args.lang is not None and args.lang not in LANGUAGES:
+        raise UsageError(f"unknown language '{args.lang}': use one of {', '.join(LANGUAGES)}")
+    country = args.country.upper() if args.country else None
+    if country is not None and (len(country) != 2 or not country.isalpha()):
+        raise UsageError(f"'{args.country}' is not a country code: use two letters, e.g. {', '.join(COUNTRIES)}")
+    return asyncio.run(chat(settings, args.lang, country))
+
+
+def _cmd_nlu(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.nlu.batch import evaluate_file, parse_stream
+
+    if args.nlu_command == "parse":
+        return asyncio.run(parse_stream(settings, sys.stdin, sys.stdout, sys.stderr))
+    return asyncio.run(evaluate_file(settings, args.file, sys.stdout, sys.stderr))
+
+
+COMMANDS = {"serve": _cmd_serve, "chat": _cmd_chat, "train": _cmd_train, "nlu": _cmd_nlu}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        settings = Settings.from_env()
+        if args.command == "content":
+            return _cmd_content_check(settings, args)
+        return COMMANDS[args.command](settings, args)
+    except (UsageError, ConfigError, OSError) as exc:
+        print(f"infobot: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

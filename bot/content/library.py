@@ -1,0 +1,84 @@
+"""The answers in memory, looked up by topic, language and country, reloaded atomically on edits."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from pathlib import Path
+
+from bot.content.loader import LoadResult, Problem, load_content
+from bot.content.model import ContentEntry
+
+log = logging.getLogger(__name__)
+
+
+class ContentLibrary:
+    """An immutable index of entries."""
+
+    def __init__(self, entries: list[ContentEntry]) -> None:
+        self._index = {(e.intent, e.lang, e.country): e for e in entries}
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def lookup(self, intent: str, lang: str, country: str | None) -> ContentEntry | None:
+        """The country's answer, else the general one, in that language only (never another language)."""
+        if country is not None:
+            entry = self._index.get((intent, lang, country))
+            if entry is not None:
+                return entry
+        return self._index.get((intent, lang, None))
+
+    def entries(self) -> list[ContentEntry]:
+        return list(self._index.values())
+
+
+def _errors(result: LoadResult) -> list[Problem]:
+    return [p for p in result.problems if p.severity == "error"]
+
+
+class ContentSource:
+    """Holds the live library; `current()` re-reads the files when they changed (hot reload).
+
+    A broken edit never replaces working content: the old library stays and the problem is logged.
+    """
+
+    def __init__(self, content_dir: Path, check_interval: float = 1.0) -> None:
+        self._dir = content_dir
+        self._interval = check_interval
+        self._lock = threading.Lock()
+        self._stamp = self._fingerprint()
+        self._checked_at = time.monotonic()
+        result = load_content(content_dir)
+        for problem in _errors(result):
+            log.error("content problem: %s", problem)
+        self._library = ContentLibrary(result.entries)
+        self.last_problems: list[Problem] = _errors(result)
+
+    def _fingerprint(self) -> tuple[tuple[str, int, int], ...]:
+        files = sorted(self._dir.glob("*/*.y*ml"))
+        return tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in files if p.exists())
+
+    def reload(self) -> list[Problem]:
+        """Load every file again; swap only when there is no error. Returns the errors found."""
+        with self._lock:
+            self._stamp = self._fingerprint()
+            result = load_content(self._dir)
+            errors = _errors(result)
+            self.last_problems = errors
+            if errors:
+                for problem in errors:
+                    log.error("content edit refused, keeping the previous answers: %s", problem)
+                return errors
+            self._library = ContentLibrary(result.entries)
+            log.info("content reloaded: %d entries", len(self._library))
+            return []
+
+    def current(self) -> ContentLibrary:
+        now = time.monotonic()
+        if now - self._checked_at >= self._interval:
+            self._checked_at = now
+            if self._fingerprint() != self._stamp:
+                self.reload()
+        return self._library

@@ -1,0 +1,84 @@
+"""Words the dialogue recognises without the NLU: opt-out, opt-in, language and country names."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+OPT_OUT_WORDS: frozenset[str] = frozenset(
+    {
+        "stop", "stopall", "unsubscribe", "cancel", "end", "quit",  # en (carrier words)
+        "baja", "parar", "alto", "cancelar", "detener",  # es
+        "arret", "arreter", "desabonner", "desinscrire",  # fr
+        "kanpe", "sispann", "rete",  # ht
+    }
+)
+OPT_IN_WORDS: frozenset[str] = frozenset(
+    {"start", "unstop", "subscribe", "alta", "inicio", "iniciar", "reprendre", "demarrer", "komanse", "kòmanse"}
+)
+
+LANGUAGE_NAMES: dict[str, tuple[str, ...]] = {
+    "es": ("espanol", "español", "spanish", "espagnol", "panyol", "castellano"),
+    "en": ("english", "ingles", "inglés", "anglais", "angle", "anglè"),
+    "fr": ("french", "frances", "francés", "francais", "français", "franse", "fransè"),
+    "ht": ("kreyol", "kreyòl", "creole", "créole", "criollo", "haitian", "haitiano", "ayisyen"),
+}
+
+COUNTRY_NAMES: dict[str, tuple[str, ...]] = {
+    "BZ": ("belize", "belice", "beliz"),
+    "CR": ("costa rica", "kosta rika", "costarica"),
+    "DO": ("republica dominicana", "dominican republic", "republique dominicaine", "dominikani", "dominicana",
+           "santo domingo", "rd", "repiblik dominikèn"),
+    "GD": ("grenada", "granada", "grenade", "grenad"),
+    "GT": ("guatemala", "gwatemala"),
+    "HN": ("honduras", "ondiras"),
+    "HT": ("haiti", "haïti", "ayiti", "haití"),
+    "MX": ("mexico", "méxico", "mexique", "meksik", "tapachula"),
+    "PA": ("panama", "panamá", "darien", "darién"),
+    "SR": ("suriname", "surinam", "sirinam"),
+    "SV": ("el salvador", "salvador", "salvadò"),
+}
+
+_ELONGATION = re.compile(r"(.)\1{2,}")
+_NON_WORD = re.compile(r"[^\w\s]+")
+
+
+def normalise(text: str) -> str:
+    """Lowercase, strip accents and punctuation, squeeze 'holaaaa' to 'hola'."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    plain = _NON_WORD.sub(" ", plain)
+    return " ".join(_ELONGATION.sub(r"\1", plain).split())
+
+
+def is_opt_out(text: str) -> bool:
+    return normalise(text) in OPT_OUT_WORDS
+
+
+def is_opt_in(text: str) -> bool:
+    return normalise(text) in {normalise(w) for w in OPT_IN_WORDS}
+
+
+def _words_match(phrase: str, words: list[str]) -> bool:
+    target = phrase.split()
+    return any(words[i : i + len(target)] == target for i in range(len(words) - len(target) + 1))
+
+
+def mentioned_language(text: str) -> str | None:
+    """The language a person names ('in English please', 'an kreyòl'), if exactly one."""
+    words = normalise(text).split()
+    found = {lang for lang, names in LANGUAGE_NAMES.items() if any(_words_match(normalise(n), words) for n in names)}
+    return found.pop() if len(found) == 1 else None
+
+
+def mentioned_country(text: str) -> str | None:
+    """The programme country a message names, if exactly one (accent- and case-insensitive)."""
+    words = normalise(text).split()
+    found = {cc for cc, names in COUNTRY_NAMES.items() if any(_words_match(normalise(n), words) for n in names)}
+    return found.pop() if len(found) == 1 else None
+
+
+def number_choice(text: str) -> int | None:
+    """'1', ' 2. ', '#3' -> the number; anything else -> None."""
+    match = re.fullmatch(r"\s*#?\s*(\d{1,2})\s*[.)]?\s*", text)
+    return int(match.group(1)) if match else None

@@ -1,0 +1,40 @@
+"""What the bot remembers of one conversation; serialisable to JSON for any store."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+
+@dataclass
+class ConversationState:
+    language: str | None = None
+    country: str | None = None
+    pending_intent: str | None = None
+    """A topic question waiting for the country before it can be answered."""
+    awaiting: str | None = None
+    """What the last bot message asked for: 'country', 'language' or None."""
+    options: list[str] = field(default_factory=list)
+    """Payloads of the numbered choices last shown, so '1', '2' map to them."""
+    fallback_count: int = 0
+    opted_out: bool = False
+    turns: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> ConversationState:
+        """Unknown keys (from a newer version) are ignored, missing ones take defaults."""
+        if not data:
+            return cls()
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something the dialogue decided that the service must act on or count."""
+
+    name: str
+    data: dict[str, Any] = field(default_factory=dict)

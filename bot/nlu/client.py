@@ -1,0 +1,64 @@
+"""The bot's client of the Rasa NLU server (`POST /model/parse`), with a timeout and one retry."""
+
+from __future__ import annotations
+
+import logging
+
+import httpx
+
+from bot.nlu.language import LanguageIdentifier
+from bot.nlu.types import FALLBACK_INTENT, NluResult
+
+log = logging.getLogger(__name__)
+
+
+class NluUnavailable(Exception):
+    """The NLU server did not answer in time (after one retry) or answered an error."""
+
+
+class RasaClient:
+    def __init__(self, base_url: str, timeout: float = 3.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._http = httpx.AsyncClient(base_url=self.base_url, timeout=timeout)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def parse_intent(self, text: str) -> tuple[str, float, tuple[tuple[str, float], ...]]:
+        """(intent, confidence, ranking) from Rasa; raises NluUnavailable."""
+        last_error: Exception | None = None
+        for _attempt in range(2):
+            try:
+                response = await self._http.post("/model/parse", json={"text": text})
+                response.raise_for_status()
+                body = response.json()
+                intent = body.get("intent") or {}
+                ranking = tuple((r["name"], float(r["confidence"])) for r in body.get("intent_ranking", []))
+                return intent.get("name") or FALLBACK_INTENT, float(intent.get("confidence") or 0.0), ranking
+            except (httpx.HTTPError, ValueError, KeyError) as exc:
+                last_error = exc
+        raise NluUnavailable(f"Rasa at {self.base_url} did not answer: {last_error!r}")
+
+    async def is_ready(self) -> bool:
+        try:
+            response = await self._http.get("/status", timeout=2.0)
+            return response.status_code == 200 and bool(response.json().get("model_file"))
+        except (httpx.HTTPError, ValueError):
+            return False
+
+
+class NluService:
+    """Intent from Rasa plus language from the identifier; degrades instead of failing."""
+
+    def __init__(self, client: RasaClient, languages: LanguageIdentifier) -> None:
+        self.client = client
+        self.languages = languages
+
+    async def parse(self, text: str) -> NluResult:
+        language, language_confidence = self.languages.identify(text)
+        try:
+            intent, confidence, ranking = await self.client.parse_intent(text)
+        except NluUnavailable as exc:
+            log.warning("nlu unavailable: %s", exc)
+            return NluResult(text, FALLBACK_INTENT, 0.0, language, language_confidence, (), available=False)
+        return NluResult(text, intent, confidence, language, language_confidence, ranking)

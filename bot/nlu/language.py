@@ -1,0 +1,79 @@
+"""Language identification for es, en, fr and ht on short, noisy messages.
+
+Two evidences are combined: py3langid (langid.py's model, shipped in the package, offline) restricted
+to our four languages, and a character n-gram naive Bayes model trained at start-up on our own
+training examples, whose language is known by the file they are in. The second knows the short,
+phone-typed Kreyòl that general identifiers miss ("bonjou", "m pedi paspo m").
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from pathlib import Path
+
+from py3langid import langid
+
+from bot import LANGUAGES
+from bot.dialogue.keywords import normalise
+from bot.nlu.trainingdata import examples_by_language
+
+NGRAM_SIZES = (1, 2, 3, 4)
+
+
+def _features(text: str) -> list[str]:
+    plain = f" {normalise(text)} "
+    grams = [plain[i : i + n] for n in NGRAM_SIZES for i in range(len(plain) - n + 1)]
+    return grams + [f"w:{w}" for w in plain.split()]
+
+
+class NgramModel:
+    """Multinomial naive Bayes over character n-grams and words, add-one smoothed."""
+
+    def __init__(self, samples: dict[str, list[str]]) -> None:
+        self.counts = {lang: Counter(f for text in texts for f in _features(text)) for lang, texts in samples.items()}
+        self.totals = {lang: sum(c.values()) for lang, c in self.counts.items()}
+        self.vocabulary = len({f for c in self.counts.values() for f in c}) or 1
+
+    def log_scores(self, text: str) -> dict[str, float]:
+        features = _features(text)
+        return {
+            lang: sum(math.log((counts[f] + 1) / (self.totals[lang] + self.vocabulary)) for f in features)
+            for lang, counts in self.counts.items()
+        }
+
+
+def _softmax(scores: dict[str, float]) -> dict[str, float]:
+    top = max(scores.values())
+    exp = {k: math.exp(v - top) for k, v in scores.items()}
+    total = sum(exp.values())
+    return {k: v / total for k, v in exp.items()}
+
+
+class LanguageIdentifier:
+    def __init__(self, nlu_dir: Path | None = None, langid_weight: float = 0.5) -> None:
+        self._langid = langid._load_identifier(norm_probs=True, langs=list(LANGUAGES))
+        samples: dict[str, list[str]] = {}
+        if nlu_dir is not None and nlu_dir.is_dir():
+            samples = {lang: [t for _, t in pairs] for lang, pairs in examples_by_language(nlu_dir).items()
+                       if lang in LANGUAGES}
+        self._ngrams = NgramModel(samples) if len(samples) == len(LANGUAGES) else None
+        self._langid_weight = langid_weight
+
+    def identify(self, text: str) -> tuple[str, float]:
+        """The most likely of es/en/fr/ht and its probability (0.25 means no evidence at all)."""
+        if not normalise(text):
+            return "es", 0.25
+        ranked = self._langid.rank(text)
+        lid = {lang: max(p, 1e-6) for lang, p in ranked if lang in LANGUAGES}
+        if self._ngrams is None:
+            lang, prob = max(lid.items(), key=lambda kv: kv[1])
+            return lang, float(prob)
+        ng = _softmax(self._ngrams.log_scores(text))
+        combined = {
+            lang: self._langid_weight * math.log(lid.get(lang, 1e-6)) + math.log(max(ng[lang], 1e-12))
+            for lang in LANGUAGES
+        }
+        probs = _softmax(combined)
+        lang = max(probs, key=lambda k: probs[k])
+        return lang, round(probs[lang], 4)

@@ -1,0 +1,33 @@
+"""`infobot serve`: runs the service with uvicorn and says when it is ready and how long it took."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import uvicorn
+
+from bot.app import create_app
+from bot.config import Settings
+
+
+async def _announce_when_ready(server: uvicorn.Server, host: str, port: int, started: float) -> None:
+    while not server.started:
+        if server.should_exit:
+            return
+        await asyncio.sleep(0.1)
+    base = f"http://{host}:{port}"
+    print(f"infobot ready in {time.monotonic() - started:.1f} s", flush=True)
+    print(f"  web chat:       {base}/", flush=True)
+    print(f"  REST webhook:   {base}/webhooks/rest/webhook", flush=True)
+    print(f"  health:         {base}/healthz", flush=True)
+
+
+async def serve(settings: Settings, host: str, port: int) -> int:
+    started = time.monotonic()
+    config = uvicorn.Config(create_app(settings), host=host, port=port, log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    announcer = asyncio.create_task(_announce_when_ready(server, host, port, started))
+    await server.serve()
+    announcer.cancel()
+    return 0 if server.started else 1

@@ -1,0 +1,62 @@
+"""Handles one inbound message end to end: lock, state, NLU, dialogue, state again, events.
+
+Every channel calls `ConversationService.handle`; a failure in one conversation is contained here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+
+from bot.channels.base import InboundMessage, OutboundMessage
+from bot.content.library import ContentSource
+from bot.dialogue import replies
+from bot.dialogue.engine import Turn, respond
+from bot.dialogue.keywords import number_choice
+from bot.dialogue.state import ConversationState
+from bot.i18n import translate
+from bot.nlu.client import NluService
+from bot.nlu.types import FALLBACK_INTENT, NluResult
+from bot.privacy import pseudonymise
+from bot.state.base import ConversationStore, StoreUnavailable
+
+log = logging.getLogger("infobot.conversation")
+
+
+class ConversationService:
+    def __init__(self, store: ConversationStore, nlu: NluService, content: ContentSource, secret_key: bytes,
+                 today: Callable[[], dt.date] = dt.date.today) -> None:
+        self.store, self.nlu, self.content = store, nlu, content
+        self._secret = secret_key
+        self._today = today
+
+    async def handle(self, inbound: InboundMessage) -> list[OutboundMessage]:
+        """The replies to one message; never raises for a problem inside one conversation."""
+        who = pseudonymise(self._secret, inbound.conversation_id)
+        try:
+            try:
+                async with self.store.lock(inbound.conversation_id):
+                    state = ConversationState.from_dict(await self.store.get(inbound.conversation_id))
+                    turn = await self._decide(state, inbound)
+                    await self.store.update(inbound.conversation_id, turn.state.to_dict())
+            except StoreUnavailable as exc:
+                log.error("store unavailable, answering without memory: %s", exc, extra={"conversation": who})
+                turn = await self._decide(ConversationState(), inbound)
+        except Exception:  # the one boundary: a bug in one conversation must not affect the others
+            log.exception("failed to handle a message", extra={"conversation": who})
+            return [replies.say(inbound.sender, "es", translate("es", "Sorry, something went wrong. Please try again."))]
+        for event in turn.events:
+            log.info("event %s %s", event.name, event.data, extra={"conversation": who, "channel": inbound.channel})
+        return turn.messages
+
+    async def _decide(self, state: ConversationState, inbound: InboundMessage) -> Turn:
+        parse = await self._parse(state, inbound.text)
+        return respond(state, inbound, parse, self.content.current(), self._today())
+
+    async def _parse(self, state: ConversationState, text: str) -> NluResult:
+        """Numbers and button payloads need no NLU: they keep the conversation's language."""
+        if text.strip().startswith("/") or number_choice(text) is not None:
+            lang = state.language or "es"
+            return NluResult(text, FALLBACK_INTENT, 0.0, lang, 1.0)
+        return await self.nlu.parse(text)

@@ -1,0 +1,96 @@
+"""The Redis store: any number of bot workers share conversations, locks and dedupe keys."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import redis.asyncio as redis
+from redis.exceptions import RedisError
+
+from bot.privacy import pseudonymise
+from bot.state.base import StoreUnavailable
+
+PREFIX = "infobot"
+LOCK_TIMEOUT_SECONDS = 30
+"""A lock whose holder died is released after this long, so a crash never blocks a person."""
+
+
+class RedisStore:
+    def __init__(self, url: str, ttl_seconds: int, secret_key: bytes) -> None:
+        self.ttl = ttl_seconds
+        self._redis = redis.Redis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0)
+        self._secret = secret_key
+        self._local: dict[str, asyncio.Lock] = {}
+        self._waiting: dict[str, int] = {}
+
+    def _key(self, kind: str, conversation_id: str) -> str:
+        return f"{PREFIX}:{kind}:{pseudonymise(self._secret, conversation_id)}"
+
+    async def get(self, conversation_id: str) -> dict[str, Any] | None:
+        try:
+            blob = await self._redis.get(self._key("conv", conversation_id))
+        except RedisError as exc:
+            raise StoreUnavailable(str(exc)) from exc
+        if blob is None:
+            return None
+        data: dict[str, Any] = json.loads(blob)
+        return data
+
+    async def update(self, conversation_id: str, state: dict[str, Any]) -> None:
+        try:
+            await self._redis.set(self._key("conv", conversation_id), json.dumps(state), ex=self.ttl)
+        except RedisError as exc:
+            raise StoreUnavailable(str(exc)) from exc
+
+    @asynccontextmanager
+    async def lock(self, conversation_id: str) -> AsyncIterator[None]:
+        """A local FIFO lock keeps this worker's order; the Redis lock excludes other workers."""
+        local = self._local.setdefault(conversation_id, asyncio.Lock())
+        self._waiting[conversation_id] = self._waiting.get(conversation_id, 0) + 1
+        try:
+            async with local:
+                shared = self._redis.lock(self._key("lock", conversation_id), timeout=LOCK_TIMEOUT_SECONDS,
+                                          blocking_timeout=LOCK_TIMEOUT_SECONDS, sleep=0.01)
+                try:
+                    acquired = await shared.acquire()
+                except RedisError as exc:
+                    raise StoreUnavailable(str(exc)) from exc
+                if not acquired:
+                    raise StoreUnavailable("timed out waiting for the conversation lock")
+                try:
+                    yield
+                finally:
+                    try:
+                        await shared.release()
+                    except RedisError:
+                        pass  # expired or Redis gone: the lock times out by itself
+        finally:
+            self._waiting[conversation_id] -= 1
+            if self._waiting[conversation_id] == 0:
+                del self._waiting[conversation_id]
+                self._local.pop(conversation_id, None)
+
+    async def drop(self, conversation_id: str) -> None:
+        try:
+            await self._redis.delete(self._key("conv", conversation_id))
+        except RedisError as exc:
+            raise StoreUnavailable(str(exc)) from exc
+
+    async def claim(self, key: str, ttl_seconds: int) -> bool:
+        try:
+            return bool(await self._redis.set(f"{PREFIX}:seen:{key}", b"1", nx=True, ex=ttl_seconds))
+        except RedisError as exc:
+            raise StoreUnavailable(str(exc)) from exc
+
+    async def ping(self) -> bool:
+        try:
+            return bool(await self._redis.ping())
+        except RedisError:
+            return False
+
+    async def aclose(self) -> None:
+        await self._redis.aclose()
