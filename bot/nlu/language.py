@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from functools import cache
 from pathlib import Path
 
 from py3langid import langid
@@ -77,3 +78,9 @@ class LanguageIdentifier:
         probs = _softmax(combined)
         lang = max(probs, key=lambda k: probs[k])
         return lang, round(probs[lang], 4)
+
+
+@cache
+def language_identifier(nlu_dir: Path) -> LanguageIdentifier:
+    """One identifier per training-data folder and process: building it reads every example."""
+    return LanguageIdentifier(nlu_dir)

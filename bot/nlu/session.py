@@ -7,7 +7,7 @@ import logging
 
 from bot.config import Settings
 from bot.nlu.client import NluService, RasaClient
-from bot.nlu.language import LanguageIdentifier
+from bot.nlu.language import language_identifier
 from bot.nlu.server import RasaServer
 from bot.nlu.training import train
 
@@ -25,4 +25,4 @@ async def start_nlu(settings: Settings, *, manage_rasa: bool = True) -> tuple[Nl
         await server.start()
         url = server.url
     client = RasaClient(url or "http://127.0.0.1:5005", timeout=settings.nlu_timeout)
-    return NluService(client, LanguageIdentifier(settings.intents_dir / "data" / "nlu")), server
+    return NluService(client, language_identifier(settings.intents_dir / "data" / "nlu")), server

@@ -1,0 +1,75 @@
+"""The REST channel: Rasa's format in and out, and a clear 400 for every kind of bad input."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from bot.app import create_app
+from bot.nlu.server import free_port
+from tests.helpers.app import make_settings
+
+
+@pytest.fixture
+def client_without_nlu(tmp_path: Path) -> Iterator[TestClient]:
+    """The real app with its NLU pointed at a closed port: the degraded mode, no fakes."""
+    settings = make_settings(tmp_path, RASA_URL=f"http://127.0.0.1:{free_port()}")
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"{not json", "not valid JSON"),
+        (b"[1, 2]", "JSON object"),
+        (b'{"message": "hola"}', "'sender' is required"),
+        (b'{"sender": "", "message": "hola"}', "'sender' is required"),
+        (b'{"sender": 42, "message": "hola"}', "'sender' is required"),
+        (b'{"sender": "a"}', "'message' is required"),
+        (b'{"sender": "a", "message": ""}', "'message' is required"),
+        (b'{"sender": "a", "message": "   "}', "'message' is required"),
+        (b'{"sender": "a", "message": ["hola"]}', "'message' is required"),
+        (b"\xff\xfe\x00", "not valid JSON"),
+        (b"", "not valid JSON"),
+    ],
+)
+def test_bad_input_gets_400_with_a_clear_error(client_without_nlu: TestClient, body: bytes, reason: str) -> None:
+    response = client_without_nlu.post("/webhooks/rest/webhook", content=body,
+                                       headers={"content-type": "application/json"})
+    assert response.status_code == 400
+    assert reason in response.json()["error"]
+
+
+def test_a_10000_character_message_is_refused_clearly(client_without_nlu: TestClient) -> None:
+    response = client_without_nlu.post("/webhooks/rest/webhook", json={"sender": "a", "message": "x" * 10_000})
+    assert response.status_code == 400 and "longer than 4096" in response.json()["error"]
+
+
+def test_with_the_nlu_down_the_bot_still_answers_with_the_menu(client_without_nlu: TestClient) -> None:
+    response = client_without_nlu.post("/webhooks/rest/webhook", json={"sender": "u1", "message": "hola necesito ayuda"})
+    assert response.status_code == 200
+    [reply] = response.json()
+    assert reply["recipient_id"] == "u1"
+    assert reply["metadata"] == {"intent": None, "language": "es", "content_id": None}
+    assert [b["number"] for b in reply["buttons"]] == ["1", "2", "3", "4", "5", "6", "7", "8", "9", "0"]
+    assert reply["buttons"][0]["payload"] == "/ask_regularization"
+    follow = client_without_nlu.post("/webhooks/rest/webhook", json={"sender": "u1", "message": "3"}).json()
+    assert follow[0]["metadata"]["intent"] == "ask_documents"  # asks the country: documents depend on it
+
+
+def test_healthz_reports_the_nlu_down_with_503(client_without_nlu: TestClient) -> None:
+    response = client_without_nlu.get("/healthz")
+    assert response.status_code == 503
+    assert response.json() == {"status": "degraded", "nlu": "down", "store": "up", "database": "up"}
+
+
+def test_web_chat_page_and_metrics_are_served(client_without_nlu: TestClient) -> None:
+    page = client_without_nlu.get("/")
+    assert page.status_code == 200 and "/webhooks/rest/webhook" in page.text
+    client_without_nlu.post("/webhooks/rest/webhook", json={"sender": "m", "message": "hola"})
+    metrics = client_without_nlu.get("/metrics")
+    assert 'infobot_messages_in_total{channel="rest"}' in metrics.text

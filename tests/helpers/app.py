@@ -1,0 +1,14 @@
+"""Building the real app for tests, with settings pointing at a temporary var/ dir."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.config import PROJECT_ROOT, Settings
+
+
+def make_settings(tmp_path: Path, **overrides: str) -> Settings:
+    """The project's content and intents, a throw-away var/ and database, and the given env values."""
+    env = {"INFOBOT_SECRET_KEY": "test-secret-key-0123456789", "DATABASE_URL": f"sqlite:///{tmp_path}/t.db",
+           "INFOBOT_NLU_TIMEOUT": "1", **overrides}
+    return Settings.from_env(env, root=PROJECT_ROOT)
