@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import json
 import logging
 import sys
 import time
@@ -34,7 +33,9 @@ def _parser() -> argparse.ArgumentParser:
     nlu.add_parser("parse", help="JSON lines {text} on stdin -> intent and language per line")
     evaluate = nlu.add_parser("eval", help="score the NLU on JSON lines {text, intent, lang?}")
     evaluate.add_argument("file")
-    content = sub.add_parser("content", help="content tools").add_subparsers(dest="content_command", required=True)
+    content = sub.add_parser("content", help="content tools").add_subparsers(
+        dest="content_command", required=True
+    )
     content.add_parser("check", help="validate content/ and the UI catalogs")
     return parser
 
@@ -76,7 +77,9 @@ def _cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
         raise UsageError(f"unknown language '{args.lang}': use one of {', '.join(LANGUAGES)}")
     country = args.country.upper() if args.country else None
     if country is not None and (len(country) != 2 or not country.isalpha()):
-        raise UsageError(f"'{args.country}' is not a country code: use two letters, e.g. {', '.join(COUNTRIES)}")
+        raise UsageError(
+            f"'{args.country}' is not a country code: use two letters, e.g. {', '.join(COUNTRIES)}"
+        )
     return asyncio.run(chat(settings, args.lang, country))
 
 

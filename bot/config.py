@@ -73,7 +73,9 @@ class Settings:
             nlu_timeout = float(env.get("INFOBOT_NLU_TIMEOUT", "3"))
             ttl = int(env.get("INFOBOT_CONVERSATION_TTL", str(30 * 24 * 3600)))
         except ValueError as exc:
-            raise ConfigError(f"INFOBOT_NLU_TIMEOUT / INFOBOT_CONVERSATION_TTL must be numbers: {exc}") from exc
+            raise ConfigError(
+                f"INFOBOT_NLU_TIMEOUT / INFOBOT_CONVERSATION_TTL must be numbers: {exc}"
+            ) from exc
         return cls(
             root=root,
             rasa_url=(env.get("RASA_URL") or None),

@@ -33,8 +33,11 @@ class Runtime:
     async def health(self) -> dict[str, str]:
         """'up' or 'down' for each part the service depends on."""
         nlu_up, store_up = await asyncio.gather(self.nlu.client.is_ready(), self.store.ping())
-        return {"nlu": "up" if nlu_up else "down", "store": "up" if store_up else "down",
-                "database": "up" if await asyncio.to_thread(self._database_up) else "down"}
+        return {
+            "nlu": "up" if nlu_up else "down",
+            "store": "up" if store_up else "down",
+            "database": "up" if await asyncio.to_thread(self._database_up) else "down",
+        }
 
     def _database_up(self) -> bool:
         try:

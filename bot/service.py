@@ -25,8 +25,14 @@ log = logging.getLogger("infobot.conversation")
 
 
 class ConversationService:
-    def __init__(self, store: ConversationStore, nlu: NluService, content: ContentSource, secret_key: bytes,
-                 today: Callable[[], dt.date] = dt.date.today) -> None:
+    def __init__(
+        self,
+        store: ConversationStore,
+        nlu: NluService,
+        content: ContentSource,
+        secret_key: bytes,
+        today: Callable[[], dt.date] = dt.date.today,
+    ) -> None:
         self.store, self.nlu, self.content = store, nlu, content
         self._secret = secret_key
         self._today = today
@@ -45,9 +51,15 @@ class ConversationService:
                 turn = await self._decide(ConversationState(), inbound)
         except Exception:  # the one boundary: a bug in one conversation must not affect the others
             log.exception("failed to handle a message", extra={"conversation": who})
-            return [replies.say(inbound.sender, "es", translate("es", "Sorry, something went wrong. Please try again."))]
+            return [
+                replies.say(
+                    inbound.sender, "es", translate("es", "Sorry, something went wrong. Please try again.")
+                )
+            ]
         for event in turn.events:
-            log.info("event %s %s", event.name, event.data, extra={"conversation": who, "channel": inbound.channel})
+            log.info(
+                "event %s %s", event.name, event.data, extra={"conversation": who, "channel": inbound.channel}
+            )
         return turn.messages
 
     async def _decide(self, state: ConversationState, inbound: InboundMessage) -> Turn:

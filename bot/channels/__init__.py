@@ -18,6 +18,17 @@ from bot.channels.rest import RestChannel
 REGISTRY: dict[str, type] = {RestChannel.name: RestChannel}
 
 __all__ = [
-    "REGISTRY", "BadRequest", "Button", "Channel", "ChannelConfigError", "ChannelError", "ContactStopped",
-    "Forbidden", "InboundMessage", "OutboundMessage", "RestChannel", "SendError", "SendResult",
+    "REGISTRY",
+    "BadRequest",
+    "Button",
+    "Channel",
+    "ChannelConfigError",
+    "ChannelError",
+    "ContactStopped",
+    "Forbidden",
+    "InboundMessage",
+    "OutboundMessage",
+    "RestChannel",
+    "SendError",
+    "SendResult",
 ]

@@ -50,6 +50,12 @@ class RestChannel:
         """Rasa's REST output, with buttons in menu order (0, a person, last) and our metadata."""
         out: dict[str, Any] = {"recipient_id": message.recipient, "text": message.text}
         if message.buttons:
-            out["buttons"] = [{"title": b.title, "payload": b.payload, "number": n} for n, b in numbered(message.buttons)]
-        out["metadata"] = {"intent": message.intent, "language": message.language, "content_id": message.content_id}
+            out["buttons"] = [
+                {"title": b.title, "payload": b.payload, "number": n} for n, b in numbered(message.buttons)
+            ]
+        out["metadata"] = {
+            "intent": message.intent,
+            "language": message.language,
+            "content_id": message.content_id,
+        }
         return out

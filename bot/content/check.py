@@ -26,12 +26,16 @@ def check_content(content_dir: Path, today: dt.date) -> list[Problem]:
     for (lang, intent), keys in result.keys_by_file.items():
         where = f"content/{lang}/{intent}.yml"
         if intent not in TOPIC_INTENTS and intent != "emergency":
-            problems.append(Problem(where, 1, f"unknown topic '{intent}' (file names must be taxonomy intents)"))
+            problems.append(
+                Problem(where, 1, f"unknown topic '{intent}' (file names must be taxonomy intents)")
+            )
         if GENERAL_KEY not in keys:
             problems.append(Problem(where, 1, "there is no 'general' answer"))
         for key in keys:
             if key != GENERAL_KEY and key not in COUNTRIES:
-                problems.append(Problem(where, 1, f"unknown country code '{key}' (use {', '.join(COUNTRIES)})"))
+                problems.append(
+                    Problem(where, 1, f"unknown country code '{key}' (use {', '.join(COUNTRIES)})")
+                )
     problems += _cross_language(result.keys_by_file)
     by_key: dict[tuple[str, str | None], list[ContentEntry]] = {}
     for entry in result.entries:
@@ -50,7 +54,9 @@ def _cross_language(keys_by_file: dict[tuple[str, str], list[str]]) -> list[Prob
         for lang in LANGUAGES:
             where = f"content/{lang}/{intent}.yml"
             if (lang, intent) not in keys_by_file:
-                problems.append(Problem(where, 0, "file missing: every topic needs an answer in es, en, fr and ht"))
+                problems.append(
+                    Problem(where, 0, "file missing: every topic needs an answer in es, en, fr and ht")
+                )
                 continue
             for key in sorted(union - set(keys_by_file[(lang, intent)])):
                 problems.append(Problem(where, 1, f"'{key}' exists in another language but not here"))
@@ -61,13 +67,17 @@ def _entry_problems(entry: ContentEntry, today: dt.date) -> list[Problem]:
     problems: list[Problem] = []
     where, line = entry.file, entry.line
     if entry.review_by < today:
-        problems.append(Problem(where, line, f"review_by {entry.review_by} is past: check the entry with its source"))
+        problems.append(
+            Problem(where, line, f"review_by {entry.review_by} is past: check the entry with its source")
+        )
     elif (entry.review_by - today).days <= WARN_DAYS_BEFORE_REVIEW:
         problems.append(Problem(where, line, f"review_by {entry.review_by} is within 30 days", "warning"))
     if entry.reviewed > today:
         problems.append(Problem(where, line, f"reviewed {entry.reviewed} is in the future"))
     if segments(entry.sms) > MAX_SMS_SEGMENTS:
-        problems.append(Problem(where, line, f"sms takes {segments(entry.sms)} segments (max {MAX_SMS_SEGMENTS})"))
+        problems.append(
+            Problem(where, line, f"sms takes {segments(entry.sms)} segments (max {MAX_SMS_SEGMENTS})")
+        )
     for url in _URL.findall(entry.text + " " + entry.source):
         url = url.rstrip(".,;:)")
         if not _VALID_URL.match(url):
@@ -84,5 +94,10 @@ def _placeholder_mismatch(entries: list[ContentEntry]) -> list[Problem]:
     if len({frozenset(s) for s in sets.values()}) <= 1:
         return []
     reference = sets.get("en") or next(iter(sets.values()))
-    return [Problem(e.file, e.line, f"placeholders {sorted(sets[e.lang])} differ from English {sorted(reference)}")
-            for e in entries if sets[e.lang] != reference]
+    return [
+        Problem(
+            e.file, e.line, f"placeholders {sorted(sets[e.lang])} differ from English {sorted(reference)}"
+        )
+        for e in entries
+        if sets[e.lang] != reference
+    ]

@@ -59,10 +59,20 @@ def _as_date(value: Any) -> dt.date | None:
         return None
 
 
-def _entry(lang: str, intent: str, key: str, raw: Any, where: str, lines: dict[str, int],
-           key_line: int, problems: list[Problem]) -> ContentEntry | None:
+def _entry(
+    lang: str,
+    intent: str,
+    key: str,
+    raw: Any,
+    where: str,
+    lines: dict[str, int],
+    key_line: int,
+    problems: list[Problem],
+) -> ContentEntry | None:
     if not isinstance(raw, dict):
-        problems.append(Problem(where, key_line, f"'{key}' must be a block of fields (text, sms, source, ...)"))
+        problems.append(
+            Problem(where, key_line, f"'{key}' must be a block of fields (text, sms, source, ...)")
+        )
         return None
     missing = [f for f in REQUIRED_FIELDS if raw.get(f) in (None, "")]
     for name in missing:
@@ -78,10 +88,18 @@ def _entry(lang: str, intent: str, key: str, raw: Any, where: str, lines: dict[s
     if missing or reviewed is None or review_by is None:
         return None
     return ContentEntry(
-        intent=intent, lang=lang, country=None if key == GENERAL_KEY else key,
-        text=str(raw["text"]).strip(), sms=str(raw["sms"]).strip(), source=str(raw["source"]).strip(),
-        reviewed=reviewed, review_by=review_by, verify=bool(raw.get("verify", False)),
-        buttons=tuple(str(b) for b in buttons), file=where, line=key_line,
+        intent=intent,
+        lang=lang,
+        country=None if key == GENERAL_KEY else key,
+        text=str(raw["text"]).strip(),
+        sms=str(raw["sms"]).strip(),
+        source=str(raw["source"]).strip(),
+        reviewed=reviewed,
+        review_by=review_by,
+        verify=bool(raw.get("verify", False)),
+        buttons=tuple(str(b) for b in buttons),
+        file=where,
+        line=key_line,
     )
 
 

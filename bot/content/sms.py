@@ -21,7 +21,9 @@ def segments(text: str) -> int:
         units = sum(2 if ch in GSM7_EXTENDED else 1 for ch in text)
         single, multi = 160, 153
     else:
-        units = sum(2 if ord(ch) > 0xFFFF else 1 for ch in text)  # astral characters (emoji) take 2 UTF-16 units
+        units = sum(
+            2 if ord(ch) > 0xFFFF else 1 for ch in text
+        )  # astral characters (emoji) take 2 UTF-16 units
         single, multi = 70, 67
     if units <= single:
         return 1

@@ -14,7 +14,13 @@ from bot.dialogue import replies
 from bot.dialogue.keywords import is_opt_in, is_opt_out, mentioned_country, number_choice
 from bot.dialogue.language import choose_language
 from bot.dialogue.state import ConversationState, Event
-from bot.dialogue.topics import COUNTRY_DEPENDENT, HUMAN_PAYLOAD, MENU_PAYLOAD, TOPIC_INTENTS, main_menu_payloads
+from bot.dialogue.topics import (
+    COUNTRY_DEPENDENT,
+    HUMAN_PAYLOAD,
+    MENU_PAYLOAD,
+    TOPIC_INTENTS,
+    main_menu_payloads,
+)
 from bot.i18n import N_, translate
 from bot.nlu.types import FALLBACK_INTENT, NluResult
 
@@ -37,8 +43,13 @@ class Turn:
     events: list[Event] = field(default_factory=list)
 
 
-def respond(state: ConversationState, inbound: InboundMessage, parse: NluResult,
-            content: ContentLibrary, today: dt.date) -> Turn:
+def respond(
+    state: ConversationState,
+    inbound: InboundMessage,
+    parse: NluResult,
+    content: ContentLibrary,
+    today: dt.date,
+) -> Turn:
     """Decide the replies to one message."""
     turn = Turn(replace(state, options=list(state.options), turns=state.turns + 1))
     st, to = turn.state, inbound.sender
@@ -46,8 +57,13 @@ def respond(state: ConversationState, inbound: InboundMessage, parse: NluResult,
         if not st.opted_out:
             st.opted_out = True
             lang = st.language or parse.language
-            turn.messages.append(replies.say(to, lang, translate(
-                lang, "You will not receive more messages from us. Write START to talk again.")))
+            turn.messages.append(
+                replies.say(
+                    to,
+                    lang,
+                    translate(lang, "You will not receive more messages from us. Write START to talk again."),
+                )
+            )
             turn.events.append(Event("opted_out"))
         return turn
     if is_opt_in(inbound.text):
@@ -68,7 +84,9 @@ def respond(state: ConversationState, inbound: InboundMessage, parse: NluResult,
         st.country = cc
     if not parse.available:
         turn.events.append(Event("nlu_unavailable"))
-        lead = translate(st.language, "I cannot understand messages right now, sorry. Please choose a topic by number:")
+        lead = translate(
+            st.language, "I cannot understand messages right now, sorry. Please choose a topic by number:"
+        )
         return _finish(turn, [replies.menu(to, st.language, lead)])
     intent = parse.intent if parse.confidence >= CONFIDENCE_THRESHOLD else FALLBACK_INTENT
     if intent == FALLBACK_INTENT:
@@ -100,8 +118,9 @@ def _choice_payload(st: ConversationState, text: str) -> str | None:
     return MENU_PAYLOAD
 
 
-def _on_payload(turn: Turn, to: str, payload: str, content: ContentLibrary,
-                today: dt.date) -> list[OutboundMessage]:
+def _on_payload(
+    turn: Turn, to: str, payload: str, content: ContentLibrary, today: dt.date
+) -> list[OutboundMessage]:
     st = turn.state
     lang = st.language or "es"
     name, _, value = payload.lstrip("/").partition(":")
@@ -115,8 +134,11 @@ def _on_payload(turn: Turn, to: str, payload: str, content: ContentLibrary,
     if name == "set_language" and value in replies.LANGUAGE_LABELS:
         st.language, st.awaiting = value, None
         return [replies.menu(to, value, translate(value, "Fine, I will write in English. Choose a topic:"))]
-    if name in TOPIC_INTENTS or name in SMALL_TALK or name in {"ask_human", "emergency", "greet",
-                                                                  "change_language"}:
+    if (
+        name in TOPIC_INTENTS
+        or name in SMALL_TALK
+        or name in {"ask_human", "emergency", "greet", "change_language"}
+    ):
         return _on_intent(turn, to, name, content, today)
     return [replies.menu(to, lang, translate(lang, "Please choose a topic by number:"))]
 
@@ -133,8 +155,9 @@ def _on_fallback(turn: Turn, to: str, parse: NluResult) -> list[OutboundMessage]
     return [replies.clarify(to, st.language or "es", candidates)]
 
 
-def _on_intent(turn: Turn, to: str, intent: str, content: ContentLibrary,
-               today: dt.date) -> list[OutboundMessage]:
+def _on_intent(
+    turn: Turn, to: str, intent: str, content: ContentLibrary, today: dt.date
+) -> list[OutboundMessage]:
     st = turn.state
     lang = st.language or "es"
     st.fallback_count = 0
@@ -157,15 +180,19 @@ def _on_intent(turn: Turn, to: str, intent: str, content: ContentLibrary,
     return _content_answer(turn, to, intent, content, today)
 
 
-def _content_answer(turn: Turn, to: str, intent: str, content: ContentLibrary,
-                    today: dt.date) -> list[OutboundMessage]:
+def _content_answer(
+    turn: Turn, to: str, intent: str, content: ContentLibrary, today: dt.date
+) -> list[OutboundMessage]:
     st = turn.state
     lang = st.language or "es"
     entry = content.lookup(intent, lang, st.country)
     if entry is None:
         turn.events.append(Event("content_missing", {"intent": intent, "language": lang}))
-        lead = translate(lang, "Sorry, I do not have this information yet. Reply 0 to talk to a person, or choose a topic:")
+        lead = translate(
+            lang, "Sorry, I do not have this information yet. Reply 0 to talk to a person, or choose a topic:"
+        )
         return [replies.menu(to, lang, lead, intent)]
-    turn.events.append(Event("answered", {"intent": intent, "content_id": entry.content_id,
-                                          "stale": entry.is_stale(today)}))
+    turn.events.append(
+        Event("answered", {"intent": intent, "content_id": entry.content_id, "stale": entry.is_stale(today)})
+    )
     return [replies.answer(to, lang, entry, today)]

@@ -7,14 +7,39 @@ import unicodedata
 
 OPT_OUT_WORDS: frozenset[str] = frozenset(
     {
-        "stop", "stopall", "unsubscribe", "cancel", "end", "quit",  # en (carrier words)
-        "baja", "parar", "alto", "cancelar", "detener",  # es
-        "arret", "arreter", "desabonner", "desinscrire",  # fr
-        "kanpe", "sispann", "rete",  # ht
+        "stop",
+        "stopall",
+        "unsubscribe",
+        "cancel",
+        "end",
+        "quit",  # en (carrier words)
+        "baja",
+        "parar",
+        "alto",
+        "cancelar",
+        "detener",  # es
+        "arret",
+        "arreter",
+        "desabonner",
+        "desinscrire",  # fr
+        "kanpe",
+        "sispann",
+        "rete",  # ht
     }
 )
 OPT_IN_WORDS: frozenset[str] = frozenset(
-    {"start", "unstop", "subscribe", "alta", "inicio", "iniciar", "reprendre", "demarrer", "komanse", "kòmanse"}
+    {
+        "start",
+        "unstop",
+        "subscribe",
+        "alta",
+        "inicio",
+        "iniciar",
+        "reprendre",
+        "demarrer",
+        "komanse",
+        "kòmanse",
+    }
 )
 
 LANGUAGE_NAMES: dict[str, tuple[str, ...]] = {
@@ -27,8 +52,16 @@ LANGUAGE_NAMES: dict[str, tuple[str, ...]] = {
 COUNTRY_NAMES: dict[str, tuple[str, ...]] = {
     "BZ": ("belize", "belice", "beliz"),
     "CR": ("costa rica", "kosta rika", "costarica"),
-    "DO": ("republica dominicana", "dominican republic", "republique dominicaine", "dominikani", "dominicana",
-           "santo domingo", "rd", "repiblik dominikèn"),
+    "DO": (
+        "republica dominicana",
+        "dominican republic",
+        "republique dominicaine",
+        "dominikani",
+        "dominicana",
+        "santo domingo",
+        "rd",
+        "repiblik dominikèn",
+    ),
     "GD": ("grenada", "granada", "grenade", "grenad"),
     "GT": ("guatemala", "gwatemala"),
     "HN": ("honduras", "ondiras"),
@@ -67,14 +100,20 @@ def _words_match(phrase: str, words: list[str]) -> bool:
 def mentioned_language(text: str) -> str | None:
     """The language a person names ('in English please', 'an kreyòl'), if exactly one."""
     words = normalise(text).split()
-    found = {lang for lang, names in LANGUAGE_NAMES.items() if any(_words_match(normalise(n), words) for n in names)}
+    found = {
+        lang
+        for lang, names in LANGUAGE_NAMES.items()
+        if any(_words_match(normalise(n), words) for n in names)
+    }
     return found.pop() if len(found) == 1 else None
 
 
 def mentioned_country(text: str) -> str | None:
     """The programme country a message names, if exactly one (accent- and case-insensitive)."""
     words = normalise(text).split()
-    found = {cc for cc, names in COUNTRY_NAMES.items() if any(_words_match(normalise(n), words) for n in names)}
+    found = {
+        cc for cc, names in COUNTRY_NAMES.items() if any(_words_match(normalise(n), words) for n in names)
+    }
     return found.pop() if len(found) == 1 else None
 
 

@@ -22,7 +22,11 @@ def choose_language(current: str | None, parse: NluResult) -> str:
     if current is None:
         return detected or "es"
     words = normalise(parse.text).split()
-    if detected and detected != current and len(words) >= MIN_WORDS_TO_SWITCH \
-            and parse.language_confidence >= SWITCH_CONFIDENCE:
+    if (
+        detected
+        and detected != current
+        and len(words) >= MIN_WORDS_TO_SWITCH
+        and parse.language_confidence >= SWITCH_CONFIDENCE
+    ):
         return detected
     return current

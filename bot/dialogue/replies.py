@@ -30,7 +30,9 @@ def main_menu_buttons(lang: str) -> tuple[Button, ...]:
     return tuple(topic_button(lang, payload.lstrip("/")) for payload in main_menu_payloads())
 
 
-def say(to: str, lang: str, text: str, buttons: tuple[Button, ...] = (), intent: str | None = None) -> OutboundMessage:
+def say(
+    to: str, lang: str, text: str, buttons: tuple[Button, ...] = (), intent: str | None = None
+) -> OutboundMessage:
     return OutboundMessage(recipient=to, text=text, buttons=buttons, intent=intent, language=lang)
 
 
@@ -48,42 +50,76 @@ def menu(to: str, lang: str, lead: str, intent: str | None = None) -> OutboundMe
 
 
 def ask_country(to: str, lang: str, intent: str) -> OutboundMessage:
-    buttons = tuple(Button(translate(lang, label), f"/set_country:{cc}") for cc, label in COUNTRY_LABELS.items())
+    buttons = tuple(
+        Button(translate(lang, label), f"/set_country:{cc}") for cc, label in COUNTRY_LABELS.items()
+    )
     other = Button(translate(lang, "Another country"), f"/set_country:{OTHER_COUNTRY}")
-    text = translate(lang, "The answer depends on the country. In which country are you now? Reply with a number.")
+    text = translate(
+        lang, "The answer depends on the country. In which country are you now? Reply with a number."
+    )
     return say(to, lang, text, (*buttons, other), intent)
 
 
 def ask_language(to: str, lang: str) -> OutboundMessage:
     buttons = tuple(Button(label, f"/set_language:{code}") for code, label in LANGUAGE_LABELS.items())
-    return say(to, lang, translate(lang, "Which language do you prefer? Reply with a number."), buttons,
-               "change_language")
+    return say(
+        to,
+        lang,
+        translate(lang, "Which language do you prefer? Reply with a number."),
+        buttons,
+        "change_language",
+    )
 
 
 def answer(to: str, lang: str, entry: ContentEntry, today: dt.date) -> OutboundMessage:
     """The content text, its source and review date, and a warning when it is past review."""
-    footer = translate(lang, "Source: {source}. Next review: {date}.", source=entry.source,
-                       date=format_day(lang, entry.review_by))
+    footer = translate(
+        lang,
+        "Source: {source}. Next review: {date}.",
+        source=entry.source,
+        date=format_day(lang, entry.review_by),
+    )
     parts = [entry.text, footer]
     if entry.is_stale(today):
-        parts.append(translate(lang, "This information may have changed. Please confirm it with {source}.",
-                               source=entry.source))
+        parts.append(
+            translate(
+                lang,
+                "This information may have changed. Please confirm it with {source}.",
+                source=entry.source,
+            )
+        )
     buttons = tuple(topic_button(lang, b) for b in entry.buttons if b in MENU_LABELS) + (menu_button(lang),)
-    return OutboundMessage(recipient=to, text="\n\n".join(parts), buttons=buttons, intent=entry.intent,
-                           language=lang, content_id=entry.content_id, sms_text=entry.sms)
+    return OutboundMessage(
+        recipient=to,
+        text="\n\n".join(parts),
+        buttons=buttons,
+        intent=entry.intent,
+        language=lang,
+        content_id=entry.content_id,
+        sms_text=entry.sms,
+    )
 
 
 def clarify(to: str, lang: str, candidates: list[str]) -> OutboundMessage:
     if not candidates:
-        return menu(to, lang, translate(lang, "Sorry, I did not understand. Please choose a topic:"), "nlu_fallback")
+        return menu(
+            to, lang, translate(lang, "Sorry, I did not understand. Please choose a topic:"), "nlu_fallback"
+        )
     buttons = tuple(topic_button(lang, c) for c in candidates) + (menu_button(lang),)
-    return say(to, lang, translate(lang, "Sorry, I am not sure I understood. Did you mean one of these?"),
-               buttons, "nlu_fallback")
+    return say(
+        to,
+        lang,
+        translate(lang, "Sorry, I am not sure I understood. Did you mean one of these?"),
+        buttons,
+        "nlu_fallback",
+    )
 
 
 def offer_person(to: str, lang: str) -> OutboundMessage:
     buttons = (Button(translate(lang, "Yes, talk to a person"), HUMAN_PAYLOAD), menu_button(lang))
-    text = translate(lang, "I still do not understand, sorry. Would you like a person from our team to help you?")
+    text = translate(
+        lang, "I still do not understand, sorry. Would you like a person from our team to help you?"
+    )
     return say(to, lang, text, buttons, "nlu_fallback")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from bot import LANGUAGES
 from bot.config import Settings
@@ -24,14 +24,32 @@ async def parse_stream(settings: Settings, source: TextIO, out: TextIO, err: Tex
                 print(f"infobot nlu parse: {item}", file=err)
                 continue
             result = await nlu.parse(item["text"])
-            print(json.dumps({"text": result.text, "intent": result.intent, "confidence": round(result.confidence, 4),
-                              "language": result.language, "language_confidence": result.language_confidence},
-                             ensure_ascii=False), file=out, flush=True)
+            print(
+                json.dumps(
+                    {
+                        "text": result.text,
+                        "intent": result.intent,
+                        "confidence": round(result.confidence, 4),
+                        "language": result.language,
+                        "language_confidence": result.language_confidence,
+                    },
+                    ensure_ascii=False,
+                ),
+                file=out,
+                flush=True,
+            )
     finally:
         await nlu.client.aclose()
         if server is not None:
             await server.stop()
     return 1 if bad else 0
+
+
+def _language_problem(item: dict[str, Any]) -> str | None:
+    lang = item.get("lang", "all")
+    return (
+        None if lang in (*LANGUAGES, "all") else f"unknown lang {lang!r}: use one of {', '.join(LANGUAGES)}"
+    )
 
 
 async def evaluate_file(settings: Settings, path: str, out: TextIO, err: TextIO) -> int:
@@ -46,10 +64,10 @@ async def evaluate_file(settings: Settings, path: str, out: TextIO, err: TextIO)
     try:
         with file.open(encoding="utf-8") as lines:
             for item in read_objects(lines, ("text", "intent")):
-                if isinstance(item, BadLine) or item.get("lang", "all") not in (*LANGUAGES, "all"):
+                problem = item if isinstance(item, BadLine) else _language_problem(item)
+                if problem is not None:
                     bad += 1
-                    print(f"infobot nlu eval: {item if isinstance(item, BadLine) else 'unknown lang ' + repr(item['lang'])}",
-                          file=err)
+                    print(f"infobot nlu eval: {problem}", file=err)
                     continue
                 result = await nlu.parse(item["text"])
                 lang = item.get("lang", "all")

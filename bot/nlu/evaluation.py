@@ -67,8 +67,10 @@ def report(by_language: dict[str, Scores]) -> str:
             overall.add(expected, predicted)
     lines = [f"{'lang':<8}{'n':>6}{'accuracy':>10}{'macro-F1':>10}{'wrong':>8}{'fallback':>10}"]
     for lang, scores in [*sorted(by_language.items()), ("overall", overall)]:
-        lines.append(f"{lang:<8}{scores.total:>6}{scores.accuracy:>10.3f}{scores.macro_f1:>10.3f}"
-                     f"{scores.wrong_answer_rate:>8.3f}{scores.fallback_rate:>10.3f}")
+        lines.append(
+            f"{lang:<8}{scores.total:>6}{scores.accuracy:>10.3f}{scores.macro_f1:>10.3f}"
+            f"{scores.wrong_answer_rate:>8.3f}{scores.fallback_rate:>10.3f}"
+        )
     lines.append("")
     lines.append("confusions (expected -> predicted: count)")
     lines += [f"  {e} -> {p}: {n}" for e, p, n in overall.confusions()]

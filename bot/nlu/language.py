@@ -32,7 +32,9 @@ class NgramModel:
     """Multinomial naive Bayes over character n-grams and words, add-one smoothed."""
 
     def __init__(self, samples: dict[str, list[str]]) -> None:
-        self.counts = {lang: Counter(f for text in texts for f in _features(text)) for lang, texts in samples.items()}
+        self.counts = {
+            lang: Counter(f for text in texts for f in _features(text)) for lang, texts in samples.items()
+        }
         self.totals = {lang: sum(c.values()) for lang, c in self.counts.items()}
         self.vocabulary = len({f for c in self.counts.values() for f in c}) or 1
 
@@ -56,8 +58,11 @@ class LanguageIdentifier:
         self._langid = langid._load_identifier(norm_probs=True, langs=list(LANGUAGES))
         samples: dict[str, list[str]] = {}
         if nlu_dir is not None and nlu_dir.is_dir():
-            samples = {lang: [t for _, t in pairs] for lang, pairs in examples_by_language(nlu_dir).items()
-                       if lang in LANGUAGES}
+            samples = {
+                lang: [t for _, t in pairs]
+                for lang, pairs in examples_by_language(nlu_dir).items()
+                if lang in LANGUAGES
+            }
         self._ngrams = NgramModel(samples) if len(samples) == len(LANGUAGES) else None
         self._langid_weight = langid_weight
 

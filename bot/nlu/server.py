@@ -27,7 +27,9 @@ def free_port() -> int:
 class RasaServer:
     """Starts Rasa, waits until it answers, restarts it when it dies, stops it on exit."""
 
-    def __init__(self, root: Path, model: Path, port: int | None = None, start_timeout: float = 180.0) -> None:
+    def __init__(
+        self, root: Path, model: Path, port: int | None = None, start_timeout: float = 180.0
+    ) -> None:
         self.root, self.model = root, model
         self.port = port or free_port()
         self.start_timeout = start_timeout
@@ -45,12 +47,26 @@ class RasaServer:
         self._watch = asyncio.create_task(self._watchdog())
 
     async def _spawn(self) -> None:
-        command = [str(rasa_executable(self.root)), "run", "--enable-api", "-m", str(self.model),
-                   "-i", "127.0.0.1", "-p", str(self.port)]
+        command = [
+            str(rasa_executable(self.root)),
+            "run",
+            "--enable-api",
+            "-m",
+            str(self.model),
+            "-i",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+        ]
         log.info("starting rasa on %s", self.url)
         self.process = await asyncio.create_subprocess_exec(
-            *command, cwd=self.root / "intents", env=rasa_env(), start_new_session=True,
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+            *command,
+            cwd=self.root / "intents",
+            env=rasa_env(),
+            start_new_session=True,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
         await self.wait_ready()
 
     async def wait_ready(self) -> None:

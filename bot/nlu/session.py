@@ -19,7 +19,9 @@ async def start_nlu(settings: Settings, *, manage_rasa: bool = True) -> tuple[Nl
     server: RasaServer | None = None
     url = settings.rasa_url
     if url is None and manage_rasa:
-        model, trained = await asyncio.to_thread(train, settings.root, settings.intents_dir, settings.models_dir)
+        model, trained = await asyncio.to_thread(
+            train, settings.root, settings.intents_dir, settings.models_dir
+        )
         log.info("nlu model %s (%s)", model.name, "trained now" if trained else "up to date")
         server = RasaServer(settings.root, model)
         await server.start()

@@ -34,8 +34,14 @@ def rasa_executable(root: Path) -> Path:
 def rasa_env() -> dict[str, str]:
     """Rasa runs offline and quietly: no telemetry, no TensorFlow chatter."""
     env = dict(os.environ)
-    env.update({"RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "3",
-                "SQLALCHEMY_SILENCE_UBER_WARNING": "1", "PYTHONWARNINGS": "ignore"})
+    env.update(
+        {
+            "RASA_TELEMETRY_ENABLED": "false",
+            "TF_CPP_MIN_LOG_LEVEL": "3",
+            "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+            "PYTHONWARNINGS": "ignore",
+        }
+    )
     return env
 
 
@@ -52,8 +58,19 @@ def train(root: Path, intents_dir: Path, models_dir: Path, force: bool = False) 
     if not rasa.exists():
         raise TrainingError(f"{rasa} is missing: run `make install` (creates .venv-rasa with Rasa 3.6.21)")
     models_dir.mkdir(parents=True, exist_ok=True)
-    command = [str(rasa), "train", "nlu", "--config", "config.yml", "--nlu", "data/nlu",
-               "--out", str(models_dir), "--fixed-model-name", target.name.removesuffix(".tar.gz")]
+    command = [
+        str(rasa),
+        "train",
+        "nlu",
+        "--config",
+        "config.yml",
+        "--nlu",
+        "data/nlu",
+        "--out",
+        str(models_dir),
+        "--fixed-model-name",
+        target.name.removesuffix(".tar.gz"),
+    ]
     proc = subprocess.run(command, cwd=intents_dir, env=rasa_env(), capture_output=True, text=True)
     if proc.returncode != 0 or not target.exists():
         tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-15:])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -53,8 +54,12 @@ class RedisStore:
         self._waiting[conversation_id] = self._waiting.get(conversation_id, 0) + 1
         try:
             async with local:
-                shared = self._redis.lock(self._key("lock", conversation_id), timeout=LOCK_TIMEOUT_SECONDS,
-                                          blocking_timeout=LOCK_TIMEOUT_SECONDS, sleep=0.01)
+                shared = self._redis.lock(
+                    self._key("lock", conversation_id),
+                    timeout=LOCK_TIMEOUT_SECONDS,
+                    blocking_timeout=LOCK_TIMEOUT_SECONDS,
+                    sleep=0.01,
+                )
                 try:
                     acquired = await shared.acquire()
                 except RedisError as exc:
@@ -64,10 +69,8 @@ class RedisStore:
                 try:
                     yield
                 finally:
-                    try:
+                    with contextlib.suppress(RedisError):  # expired or Redis gone: it times out by itself
                         await shared.release()
-                    except RedisError:
-                        pass  # expired or Redis gone: the lock times out by itself
         finally:
             self._waiting[conversation_id] -= 1
             if self._waiting[conversation_id] == 0:

@@ -37,20 +37,27 @@ def client_without_nlu(tmp_path: Path) -> Iterator[TestClient]:
         (b"", "not valid JSON"),
     ],
 )
-def test_bad_input_gets_400_with_a_clear_error(client_without_nlu: TestClient, body: bytes, reason: str) -> None:
-    response = client_without_nlu.post("/webhooks/rest/webhook", content=body,
-                                       headers={"content-type": "application/json"})
+def test_bad_input_gets_400_with_a_clear_error(
+    client_without_nlu: TestClient, body: bytes, reason: str
+) -> None:
+    response = client_without_nlu.post(
+        "/webhooks/rest/webhook", content=body, headers={"content-type": "application/json"}
+    )
     assert response.status_code == 400
     assert reason in response.json()["error"]
 
 
 def test_a_10000_character_message_is_refused_clearly(client_without_nlu: TestClient) -> None:
-    response = client_without_nlu.post("/webhooks/rest/webhook", json={"sender": "a", "message": "x" * 10_000})
+    response = client_without_nlu.post(
+        "/webhooks/rest/webhook", json={"sender": "a", "message": "x" * 10_000}
+    )
     assert response.status_code == 400 and "longer than 4096" in response.json()["error"]
 
 
 def test_with_the_nlu_down_the_bot_still_answers_with_the_menu(client_without_nlu: TestClient) -> None:
-    response = client_without_nlu.post("/webhooks/rest/webhook", json={"sender": "u1", "message": "hola necesito ayuda"})
+    response = client_without_nlu.post(
+        "/webhooks/rest/webhook", json={"sender": "u1", "message": "hola necesito ayuda"}
+    )
     assert response.status_code == 200
     [reply] = response.json()
     assert reply["recipient_id"] == "u1"

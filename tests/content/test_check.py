@@ -1,4 +1,4 @@
-"""`infobot content check`: the shipped content passes; every kind of broken edit is named by file and line."""
+"""`infobot content check`: shipped content passes; each kind of broken edit is named by file and line."""
 
 from __future__ import annotations
 
@@ -79,18 +79,29 @@ def test_an_sms_too_long_is_named(content: Path) -> None:
 
 def test_a_country_in_one_language_only_is_named(content: Path) -> None:
     path = content / "es" / "ask_health.yml"
-    path.write_text(path.read_text() + (
-        "\nCR:\n  text: Salud en Costa Rica.\n  sms: Salud CR\n  source: CCSS — https://www.ccss.sa.cr\n"
-        "  reviewed: 2026-11-23\n  review_by: 2027-05-23\n"))
+    path.write_text(
+        path.read_text()
+        + (
+            "\nCR:\n  text: Salud en Costa Rica.\n  sms: Salud CR\n  source: CCSS — https://www.ccss.sa.cr\n"
+            "  reviewed: 2026-11-23\n  review_by: 2027-05-23\n"
+        )
+    )
     problems = errors(content)
     for lang in ("en", "fr", "ht"):
-        assert any(p.startswith(f"content/{lang}/ask_health.yml:") and "'CR' exists in another language" in p for p in problems)
+        assert any(
+            p.startswith(f"content/{lang}/ask_health.yml:") and "'CR' exists in another language" in p
+            for p in problems
+        )
 
 
 def test_unknown_country_and_malformed_link_are_named(content: Path) -> None:
     path = content / "en" / "ask_work.yml"
     edit(path, "\nMX:", "\nZZ:")
-    edit(path, "https://", "https//", )
+    edit(
+        path,
+        "https://",
+        "https//",
+    )
     problems = errors(content)
     assert any("unknown country code 'ZZ'" in p for p in problems)
     assert any("'MX' exists in another language" in p for p in problems)
@@ -112,8 +123,16 @@ def test_a_broken_edit_never_replaces_working_content(content: Path) -> None:
 
 @pytest.mark.parametrize(
     ("text", "count"),
-    [("a" * 160, 1), ("a" * 161, 2), ("ñ" * 160, 1), ("á" * 70, 1), ("á" * 71, 2), ("a" * 69 + "😀", 2),
-     ("€" * 80, 1), ("€" * 81, 2)],
+    [
+        ("a" * 160, 1),
+        ("a" * 161, 2),
+        ("ñ" * 160, 1),
+        ("á" * 70, 1),
+        ("á" * 71, 2),
+        ("a" * 69 + "😀", 2),
+        ("€" * 80, 1),
+        ("€" * 81, 2),
+    ],
 )
 def test_sms_segments_count_gsm7_and_ucs2(text: str, count: int) -> None:
     assert segments(text) == count

@@ -14,27 +14,43 @@ LIB = library()
 
 
 def turn(state: ConversationState, text: str, nlu: NluResult | None = None):  # type: ignore[no-untyped-def]
-    return respond(state, inbound(text), nlu or parse(text, FALLBACK_INTENT, state.language or "es", 0.0),
-                   LIB, TODAY)
+    return respond(
+        state, inbound(text), nlu or parse(text, FALLBACK_INTENT, state.language or "es", 0.0), LIB, TODAY
+    )
 
 
 @pytest.mark.parametrize(
     ("text", "lang", "welcome_word"),
-    [("hola", "es", "Hola"), ("hello", "en", "Hello"), ("bonjour", "fr", "Bonjour"), ("bonjou", "ht", "Bonjou")],
+    [
+        ("hola", "es", "Hola"),
+        ("hello", "en", "Hello"),
+        ("bonjour", "fr", "Bonjour"),
+        ("bonjou", "ht", "Bonjou"),
+    ],
 )
-def test_greeting_welcomes_in_the_language_with_the_numbered_menu(text: str, lang: str, welcome_word: str) -> None:
+def test_greeting_welcomes_in_the_language_with_the_numbered_menu(
+    text: str, lang: str, welcome_word: str
+) -> None:
     result = turn(ConversationState(), text, parse(text, "greet", lang))
     [message] = result.messages
     assert message.language == lang and welcome_word in message.text[:8]
-    assert [b.payload for b in message.buttons][:3] == ["/ask_regularization", "/ask_asylum", "/ask_documents"]
+    assert [b.payload for b in message.buttons][:3] == [
+        "/ask_regularization",
+        "/ask_asylum",
+        "/ask_documents",
+    ]
     assert message.buttons[-1].payload == HUMAN_PAYLOAD
     assert result.state.language == lang
 
 
 @pytest.mark.parametrize(
     ("text", "lang"),
-    [("perdí mi pasaporte en costa rica", "es"), ("i lost my passport in costa rica", "en"),
-     ("j'ai perdu mon passeport au costa rica", "fr"), ("m pèdi paspò m nan kosta rika", "ht")],
+    [
+        ("perdí mi pasaporte en costa rica", "es"),
+        ("i lost my passport in costa rica", "en"),
+        ("j'ai perdu mon passeport au costa rica", "fr"),
+        ("m pèdi paspò m nan kosta rika", "ht"),
+    ],
 )
 def test_topic_with_country_in_the_text_answers_the_country_variant(text: str, lang: str) -> None:
     result = turn(ConversationState(), text, parse(text, "ask_documents", lang))
@@ -50,7 +66,11 @@ def test_topic_without_country_asks_for_it_then_answers_the_pending_question(lan
     [question] = first.messages
     assert question.content_id is None and first.state.awaiting == "country"
     payloads = [b.payload for b in question.buttons]
-    assert payloads[0] == "/set_country:BZ" and "/set_country:MX" in payloads and payloads[-1] == "/set_country:XX"
+    assert (
+        payloads[0] == "/set_country:BZ"
+        and "/set_country:MX" in payloads
+        and payloads[-1] == "/set_country:XX"
+    )
     mx_number = str(payloads.index("/set_country:MX") + 1)
     second = turn(first.state, mx_number)
     assert second.messages[0].content_id == "ask_regularization.MX"
@@ -72,7 +92,9 @@ def test_country_dependent_answer_is_remembered_for_the_next_question() -> None:
     assert result.messages[0].content_id == "ask_documents.MX"
 
 
-@pytest.mark.parametrize(("number", "intent"), [("1", "ask_regularization"), ("5", "ask_fraud"), ("9", "ask_info_hub")])
+@pytest.mark.parametrize(
+    ("number", "intent"), [("1", "ask_regularization"), ("5", "ask_fraud"), ("9", "ask_info_hub")]
+)
 def test_menu_numbers_work_without_nlu(number: str, intent: str) -> None:
     state = ConversationState(language="ht", country="HT")
     result = turn(state, number)
@@ -108,12 +130,16 @@ def test_first_fallback_clarifies_with_two_likely_topics_second_offers_a_person(
     assert "escalation_requested" not in [e.name for e in first.events]
     second = turn(first.state, "asdf qwer", parse("asdf qwer", FALLBACK_INTENT, lang, 0.1))
     assert HUMAN_PAYLOAD in [b.payload for b in second.messages[0].buttons]
-    assert ("escalation_requested", {"reason": "repeated_fallback"}) in [(e.name, e.data) for e in second.events]
+    assert ("escalation_requested", {"reason": "repeated_fallback"}) in [
+        (e.name, e.data) for e in second.events
+    ]
     assert second.messages[0].language == lang
 
 
 def test_low_confidence_is_treated_as_not_understood() -> None:
-    result = turn(ConversationState(language="en"), "hmm visa", parse("hmm visa", "ask_work", "en", confidence=0.2))
+    result = turn(
+        ConversationState(language="en"), "hmm visa", parse("hmm visa", "ask_work", "en", confidence=0.2)
+    )
     assert result.state.fallback_count == 1 and result.messages[0].intent == FALLBACK_INTENT
 
 
@@ -125,8 +151,12 @@ def test_an_understood_message_resets_the_fallback_count() -> None:
 
 @pytest.mark.parametrize(
     ("text", "target"),
-    [("in English please", "en"), ("en español por favor", "es"), ("an kreyòl souple", "ht"),
-     ("en français svp", "fr")],
+    [
+        ("in English please", "en"),
+        ("en español por favor", "es"),
+        ("an kreyòl souple", "ht"),
+        ("en français svp", "fr"),
+    ],
 )
 def test_change_language_names_the_new_language(text: str, target: str) -> None:
     start = "es" if target != "es" else "en"
@@ -136,16 +166,24 @@ def test_change_language_names_the_new_language(text: str, target: str) -> None:
 
 
 def test_change_language_without_a_name_asks_which() -> None:
-    result = turn(ConversationState(language="es"), "otro idioma", parse("otro idioma", "change_language", "es"))
+    result = turn(
+        ConversationState(language="es"), "otro idioma", parse("otro idioma", "change_language", "es")
+    )
     assert [b.payload for b in result.messages[0].buttons] == [
-        "/set_language:es", "/set_language:en", "/set_language:fr", "/set_language:ht"]
+        "/set_language:es",
+        "/set_language:en",
+        "/set_language:fr",
+        "/set_language:ht",
+    ]
     chosen = turn(result.state, "4")
     assert chosen.state.language == "ht" and chosen.messages[0].language == "ht"
 
 
 @pytest.mark.parametrize("text", ["ok", "1", "si", "👍"])
 def test_short_messages_keep_the_conversation_language(text: str) -> None:
-    result = turn(ConversationState(language="ht", country="HT"), text, parse(text, "affirm", "en", lang_conf=0.6))
+    result = turn(
+        ConversationState(language="ht", country="HT"), text, parse(text, "affirm", "en", lang_conf=0.6)
+    )
     assert result.state.language == "ht"
 
 
@@ -190,7 +228,9 @@ def test_a_stale_answer_still_answers_but_warns() -> None:
     from tests.helpers.factories import entry
 
     lib = ContentLibrary([entry("ask_fraud", "en", review_by=dt.date(2026, 1, 1))])
-    result = respond(ConversationState(language="en"), inbound("scam?"), parse("scam?", "ask_fraud", "en"), lib, TODAY)
+    result = respond(
+        ConversationState(language="en"), inbound("scam?"), parse("scam?", "ask_fraud", "en"), lib, TODAY
+    )
     assert "may have changed" in result.messages[0].text
     assert result.events[0].data["stale"] is True
 
@@ -200,8 +240,9 @@ def test_missing_content_never_falls_back_to_another_language() -> None:
     from tests.helpers.factories import entry
 
     lib = ContentLibrary([entry("ask_health", "es")])
-    result = respond(ConversationState(language="ht"), inbound("lopital"), parse("lopital", "ask_health", "ht"),
-                     lib, TODAY)
+    result = respond(
+        ConversationState(language="ht"), inbound("lopital"), parse("lopital", "ask_health", "ht"), lib, TODAY
+    )
     assert result.messages[0].content_id is None and result.messages[0].language == "ht"
     assert result.events[0].name == "content_missing"
 

@@ -9,6 +9,10 @@ from bot.config import PROJECT_ROOT, Settings
 
 def make_settings(tmp_path: Path, **overrides: str) -> Settings:
     """The project's content and intents, a throw-away var/ and database, and the given env values."""
-    env = {"INFOBOT_SECRET_KEY": "test-secret-key-0123456789", "DATABASE_URL": f"sqlite:///{tmp_path}/t.db",
-           "INFOBOT_NLU_TIMEOUT": "1", **overrides}
+    env = {
+        "INFOBOT_SECRET_KEY": "test-secret-key-0123456789",
+        "DATABASE_URL": f"sqlite:///{tmp_path}/t.db",
+        "INFOBOT_NLU_TIMEOUT": "1",
+        **overrides,
+    }
     return Settings.from_env(env, root=PROJECT_ROOT)

@@ -30,7 +30,9 @@ def say(client: TestClient, sender: str, text: str) -> list[dict[str, Any]]:
     return replies
 
 
-@pytest.mark.parametrize(("text", "lang"), [("hola", "es"), ("hello", "en"), ("bonjour", "fr"), ("bonjou", "ht")])
+@pytest.mark.parametrize(
+    ("text", "lang"), [("hola", "es"), ("hello", "en"), ("bonjour", "fr"), ("bonjou", "ht")]
+)
 def test_greeting_is_answered_in_its_language(client: TestClient, text: str, lang: str) -> None:
     [reply] = say(client, f"greet-{lang}", text)
     assert reply["metadata"] == {"intent": "greet", "language": lang, "content_id": None}
@@ -47,7 +49,8 @@ def test_greeting_is_answered_in_its_language(client: TestClient, text: str, lan
     ],
 )
 def test_a_topic_question_gets_that_topics_content_in_its_language(
-        client: TestClient, text: str, lang: str, content_id: str) -> None:
+    client: TestClient, text: str, lang: str, content_id: str
+) -> None:
     replies = say(client, f"topic-{lang}", text)
     assert replies[0]["metadata"]["language"] == lang
     assert replies[0]["metadata"]["content_id"] == content_id
@@ -59,7 +62,11 @@ def test_the_country_question_then_the_answer(client: TestClient) -> None:
     assert question["metadata"]["intent"] == "ask_documents" and question["metadata"]["content_id"] is None
     dominican = next(b["number"] for b in question["buttons"] if b["payload"] == "/set_country:DO")
     [answer] = say(client, "country-ht", dominican)
-    assert answer["metadata"] == {"intent": "ask_documents", "language": "ht", "content_id": "ask_documents.DO"}
+    assert answer["metadata"] == {
+        "intent": "ask_documents",
+        "language": "ht",
+        "content_id": "ask_documents.DO",
+    }
 
 
 def test_healthz_is_ok_with_everything_up(client: TestClient) -> None:
@@ -78,7 +85,7 @@ def wait_for(predicate: Any, seconds: float) -> bool:
 
 
 def test_killing_rasa_degrades_then_the_supervisor_restarts_it(rasa_url: str, tmp_path: Path) -> None:
-    """The app's own Rasa child: killed mid-conversation, /healthz says down, chat answers, Rasa comes back."""
+    """The app's own Rasa child: killed mid-conversation, /healthz says down, chat answers, it comes back."""
     del rasa_url  # the model is trained by the session fixture; this app starts its own Rasa from it
     settings = make_settings(tmp_path)
     with TestClient(create_app(settings)) as client:

@@ -1,0 +1,41 @@
+"""Language identification on our held-out messages: four languages, Haitian Creole included."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+
+import pytest
+
+from bot import LANGUAGES
+from bot.config import PROJECT_ROOT
+from bot.nlu.language import language_identifier
+
+HELDOUT = sorted((PROJECT_ROOT / "tests" / "nlu").glob("heldout.jsonl"))
+
+
+def heldout() -> list[dict[str, str]]:
+    return [json.loads(line) for path in HELDOUT for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+@pytest.fixture(scope="module")
+def identifier():  # type: ignore[no-untyped-def]
+    return language_identifier(PROJECT_ROOT / "intents" / "data" / "nlu")
+
+
+@pytest.mark.parametrize(("text", "lang"), [("hola", "es"), ("hello", "en"), ("bonjour", "fr"), ("bonjou", "ht"),
+                                             ("mèsi anpil", "ht"), ("merci beaucoup", "fr"), ("gracias", "es")])
+def test_short_greetings_and_thanks(identifier, text: str, lang: str) -> None:  # type: ignore[no-untyped-def]
+    assert identifier.identify(text)[0] == lang
+
+
+def test_messages_of_three_words_or_more_are_identified_in_every_language(identifier) -> None:  # type: ignore[no-untyped-def]
+    hits: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for item in heldout():
+        if len(item["text"].split()) >= 3:
+            hits[item["lang"]][0] += identifier.identify(item["text"])[0] == item["lang"]
+            hits[item["lang"]][1] += 1
+    accuracy = {lang: hit / total for lang, (hit, total) in hits.items()}
+    print(accuracy)
+    assert set(accuracy) == set(LANGUAGES)
+    assert all(value >= 0.93 for value in accuracy.values()), accuracy
