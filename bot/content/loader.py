@@ -35,6 +35,8 @@ class LoadResult:
     problems: list[Problem] = field(default_factory=list)
     keys_by_file: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     """(lang, intent) -> the top-level keys present, for cross-language checks."""
+    unreadable: set[tuple[str, str]] = field(default_factory=set)
+    """Files that exist but could not be parsed (already reported)."""
 
 
 def _line_map(node: yaml.Node) -> dict[str, tuple[int, dict[str, int]]]:
@@ -115,9 +117,11 @@ def load_file(path: Path, lang: str, root: Path, result: LoadResult) -> None:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 1
         result.problems.append(Problem(where, line, f"cannot read this YAML: {getattr(exc, 'problem', exc)}"))
+        result.unreadable.add((lang, intent))
         return
     if not isinstance(data, dict) or node is None:
         result.problems.append(Problem(where, 1, "the file must map 'general' and country codes to entries"))
+        result.unreadable.add((lang, intent))
         return
     lines = _line_map(node)
     result.keys_by_file[(lang, intent)] = [str(k) for k in data]

@@ -92,9 +92,9 @@ class RasaServer:
                 return
             log.error("rasa exited with code %s; restarting in %.0f s", self.process.returncode, delay)
             await asyncio.sleep(delay)
+            self.restarts += 1
             try:
                 await self._spawn()
-                self.restarts += 1
                 delay = 1.0
             except (RuntimeError, OSError) as exc:
                 log.error("rasa restart failed: %s", exc)

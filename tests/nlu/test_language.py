@@ -15,7 +15,9 @@ HELDOUT = sorted((PROJECT_ROOT / "tests" / "nlu").glob("heldout.jsonl"))
 
 
 def heldout() -> list[dict[str, str]]:
-    return [json.loads(line) for path in HELDOUT for line in path.read_text(encoding="utf-8").splitlines() if line]
+    return [
+        json.loads(line) for path in HELDOUT for line in path.read_text(encoding="utf-8").splitlines() if line
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -23,8 +25,18 @@ def identifier():  # type: ignore[no-untyped-def]
     return language_identifier(PROJECT_ROOT / "intents" / "data" / "nlu")
 
 
-@pytest.mark.parametrize(("text", "lang"), [("hola", "es"), ("hello", "en"), ("bonjour", "fr"), ("bonjou", "ht"),
-                                             ("mèsi anpil", "ht"), ("merci beaucoup", "fr"), ("gracias", "es")])
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("hola", "es"),
+        ("hello", "en"),
+        ("bonjour", "fr"),
+        ("bonjou", "ht"),
+        ("mèsi anpil", "ht"),
+        ("merci beaucoup", "fr"),
+        ("gracias", "es"),
+    ],
+)
 def test_short_greetings_and_thanks(identifier, text: str, lang: str) -> None:  # type: ignore[no-untyped-def]
     assert identifier.identify(text)[0] == lang
 
