@@ -1,7 +1,9 @@
 # infobot — every target installs what it needs first. See README.md.
 PYTHON ?= python3
-UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
+UV := $(PYTHON) -m uv
 RASA_PYTHON_VERSION ?= 3.10.13
+# Rasa 3.6 needs Python 3.10: pyenv's 3.10.13 when present, else any python3.10 on PATH.
+RASA_PYTHON ?= $(shell PYENV_VERSION=$(RASA_PYTHON_VERSION) pyenv which python3.10 2>/dev/null || command -v python3.10)
 VENV_BIN := .venv/bin
 PO_FILES := $(wildcard bot/locale/*/LC_MESSAGES/messages.po)
 MO_FILES := $(PO_FILES:.po=.mo)
@@ -12,14 +14,14 @@ install: .venv/.installed .venv-rasa/.installed locale
 
 .venv/.installed: pyproject.toml uv.lock
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
-	$(UV) sync --frozen --quiet
+	$(UV) sync --frozen --quiet --python $(PYTHON)
 	@touch $@
 
 # Rasa 3.6 runs only on Python 3.10: its own environment, from a pinned lock file.
 .venv-rasa/.installed: intents/requirements-rasa.lock
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
-	PYENV_VERSION=$(RASA_PYTHON_VERSION) $(UV) venv --quiet --allow-existing --python-preference only-system \
-		--python 3.10 .venv-rasa
+	@test -n "$(RASA_PYTHON)" || (echo "Python 3.10 is needed for Rasa 3.6: pyenv install 3.10.13"; exit 1)
+	$(UV) venv --quiet --allow-existing --python $(RASA_PYTHON) .venv-rasa
 	VIRTUAL_ENV=$(CURDIR)/.venv-rasa $(UV) pip sync --quiet --python .venv-rasa/bin/python intents/requirements-rasa.lock
 	@touch $@
 
