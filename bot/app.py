@@ -12,10 +12,10 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from bot.channels import ChannelError, RestChannel
 from bot.config import Settings
-from bot.metrics import MESSAGES_IN, MESSAGES_OUT, metrics_response
+from bot.metrics import metrics_response
 from bot.runtime import Runtime, start_runtime
+from bot.webhooks import rest_webhook, telegram_webhook, twilio_status, twilio_webhook
 
 WEB_DIR = Path(__file__).resolve().parent / "web"
 log = logging.getLogger(__name__)
@@ -30,22 +30,6 @@ async def healthz(request: Request) -> JSONResponse:
     parts = await _runtime(request).health()
     ok = all(state == "up" for state in parts.values())
     return JSONResponse({"status": "ok" if ok else "degraded", **parts}, status_code=200 if ok else 503)
-
-
-async def rest_webhook(request: Request) -> Response:
-    channel = RestChannel()
-    try:
-        await channel.verify(request)
-        messages = await channel.parse(request)
-    except ChannelError as exc:
-        return JSONResponse({"error": str(exc)}, status_code=exc.status)
-    replies = []
-    for inbound in messages:
-        MESSAGES_IN.labels(channel=channel.name).inc()
-        for outbound in await _runtime(request).conversations.handle(inbound):
-            MESSAGES_OUT.labels(channel=channel.name, language=outbound.language or "unknown").inc()
-            replies.append(channel.render(outbound))
-    return JSONResponse(replies)
 
 
 async def chat_page(request: Request) -> FileResponse:
@@ -74,5 +58,8 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, manage_ras
         Route("/healthz", healthz),
         Route("/metrics", metrics),
         Route("/webhooks/rest/webhook", rest_webhook, methods=["POST"]),
+        Route("/webhooks/twilio", twilio_webhook, methods=["POST"]),
+        Route("/webhooks/twilio/status", twilio_status, methods=["POST"]),
+        Route("/webhooks/telegram", telegram_webhook, methods=["POST"]),
     ]
     return Starlette(routes=routes, lifespan=lifespan)

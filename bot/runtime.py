@@ -1,19 +1,29 @@
-"""Builds and tears down the running parts (store, NLU, content, database) from the settings."""
+"""Builds and tears down the running parts (store, NLU, content, database, channels) from the settings."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.channels.base import Channel
+from bot.channels.rest import RestChannel
+from bot.channels.telegram import TelegramChannel
+from bot.channels.twilio import TwilioChannel
 from bot.config import Settings
 from bot.content.library import ContentSource
+from bot.db import make_engine, migrate, session_factory
 from bot.nlu.client import NluService
 from bot.nlu.server import RasaServer
 from bot.nlu.session import start_nlu
+from bot.outbound import OutboundSender
+from bot.records import SqlRecorder
+from bot.scam import mask_personal_data
 from bot.service import ConversationService
 from bot.state import ConversationStore, make_store
 
@@ -27,8 +37,19 @@ class Runtime:
     nlu: NluService
     content: ContentSource
     database: Engine
+    recorder: SqlRecorder
     conversations: ConversationService
+    twilio: TwilioChannel
+    telegram: TelegramChannel
+    sender: OutboundSender
     rasa_server: RasaServer | None = None
+    _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+
+    def background(self, coroutine: Coroutine[Any, Any, Any]) -> None:
+        """Run work after a response (late replies); keep a reference so it is not garbage-collected."""
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def health(self) -> dict[str, str]:
         """'up' or 'down' for each part the service depends on."""
@@ -48,19 +69,80 @@ class Runtime:
             return False
 
     async def aclose(self) -> None:
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=15)
         if self.rasa_server is not None:
             await self.rasa_server.stop()
         await self.nlu.client.aclose()
+        await self.twilio.aclose()
+        await self.telegram.aclose()
         await self.store.aclose()
         self.database.dispose()
+
+
+def describe_channels(settings: Settings) -> list[str]:
+    """One line per channel saying whether it is on and, if not, which setting is missing."""
+    lines = ["rest: on (web chat and tests)"]
+    twilio_missing = [
+        n
+        for n, v in (
+            ("TWILIO_ACCOUNT_SID", settings.twilio_account_sid),
+            ("TWILIO_AUTH_TOKEN", settings.twilio_auth_token),
+        )
+        if not v
+    ]
+    lines.append(
+        "twilio (WhatsApp, SMS): "
+        + ("on" if not twilio_missing else f"off — set {', '.join(twilio_missing)}")
+    )
+    telegram_missing = [
+        n
+        for n, v in (
+            ("TELEGRAM_BOT_TOKEN", settings.telegram_bot_token),
+            ("TELEGRAM_WEBHOOK_SECRET", settings.telegram_webhook_secret),
+        )
+        if not v
+    ]
+    lines.append(
+        "telegram: " + ("on" if not telegram_missing else f"off — set {', '.join(telegram_missing)}")
+    )
+    return lines
 
 
 async def start_runtime(settings: Settings, *, manage_rasa: bool = True) -> Runtime:
     """Everything the service needs; starts a Rasa child process unless RASA_URL names one."""
     settings.var_dir.mkdir(parents=True, exist_ok=True)
+    database = make_engine(settings.database_url)
+    await asyncio.to_thread(migrate, database)
     nlu, rasa_server = await start_nlu(settings, manage_rasa=manage_rasa)
     store = make_store(settings)
     content = ContentSource(settings.content_dir)
-    database = create_engine(settings.database_url, pool_pre_ping=True)
-    conversations = ConversationService(store, nlu, content, settings.secret_key)
-    return Runtime(settings, store, nlu, content, database, conversations, rasa_server)
+    recorder = SqlRecorder(session_factory(database), settings.secret_key, mask_personal_data)
+    conversations = ConversationService(store, nlu, content, settings.secret_key, recorder)
+    twilio = TwilioChannel(
+        settings.twilio_auth_token,
+        settings.twilio_account_sid,
+        settings.public_base_url,
+        settings.twilio_api_base,
+    )
+    telegram = TelegramChannel(
+        settings.telegram_bot_token, settings.telegram_webhook_secret, settings.telegram_api_base
+    )
+    await telegram.start()
+    channels: dict[str, Channel] = {"twilio": twilio, "telegram": telegram, "rest": RestChannel()}
+    sender = OutboundSender(channels, store, recorder.dead_letter)
+    for line in describe_channels(settings):
+        log.info("channel %s", line)
+    return Runtime(
+        settings,
+        store,
+        nlu,
+        content,
+        database,
+        recorder,
+        conversations,
+        twilio,
+        telegram,
+        sender,
+        rasa_server,
+    )

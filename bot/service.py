@@ -1,4 +1,4 @@
-"""Handles one inbound message end to end: lock, state, NLU, dialogue, state again, events.
+"""Handles one inbound message end to end: dedupe, lock, state, NLU, dialogue, state again, records.
 
 Every channel calls `ConversationService.handle`; a failure in one conversation is contained here.
 """
@@ -8,6 +8,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
+from dataclasses import replace
+from typing import Protocol
 
 from bot.channels.base import InboundMessage, OutboundMessage
 from bot.content.library import ContentSource
@@ -22,6 +24,18 @@ from bot.privacy import pseudonymise
 from bot.state.base import ConversationStore, StoreUnavailable
 
 log = logging.getLogger("infobot.conversation")
+DEDUPE_SECONDS = 48 * 3600
+"""Provider retries of one message id within two days are answered once (RapidPro keeps a day or two)."""
+
+
+class TurnRecorder(Protocol):
+    async def record(self, inbound: InboundMessage, turn: Turn) -> None:
+        """Persist what the programme counts and staff need (events, escalations, transcripts)."""
+
+
+class NullRecorder:
+    async def record(self, inbound: InboundMessage, turn: Turn) -> None:
+        return None
 
 
 class ConversationService:
@@ -31,11 +45,23 @@ class ConversationService:
         nlu: NluService,
         content: ContentSource,
         secret_key: bytes,
+        recorder: TurnRecorder | None = None,
         today: Callable[[], dt.date] = dt.date.today,
     ) -> None:
         self.store, self.nlu, self.content = store, nlu, content
+        self.recorder: TurnRecorder = recorder or NullRecorder()
         self._secret = secret_key
         self._today = today
+
+    async def first_delivery(self, inbound: InboundMessage) -> bool:
+        """False for a provider's retry of a message already handled (atomic across workers)."""
+        if inbound.message_id is None:
+            return True
+        try:
+            return await self.store.claim(f"{inbound.channel}:{inbound.message_id}", DEDUPE_SECONDS)
+        except StoreUnavailable:
+            log.error("store unavailable: cannot dedupe, handling the delivery")
+            return True
 
     async def handle(self, inbound: InboundMessage) -> list[OutboundMessage]:
         """The replies to one message; never raises for a problem inside one conversation."""
@@ -49,26 +75,24 @@ class ConversationService:
             except StoreUnavailable as exc:
                 log.error("store unavailable, answering without memory: %s", exc, extra={"conversation": who})
                 turn = await self._decide(ConversationState(), inbound)
+            await self.recorder.record(inbound, turn)
         except Exception:  # the one boundary: a bug in one conversation must not affect the others
             log.exception("failed to handle a message", extra={"conversation": who})
-            return [
-                replies.say(
-                    inbound.sender, "es", translate("es", "Sorry, something went wrong. Please try again.")
-                )
-            ]
+            sorry = translate("es", "Sorry, something went wrong. Please try again.")
+            return [replace(replies.say(inbound.sender, "es", sorry), channel=inbound.channel)]
         for event in turn.events:
-            log.info(
-                "event %s %s", event.name, event.data, extra={"conversation": who, "channel": inbound.channel}
-            )
-        return turn.messages
+            log.info("event %s", event.name, extra={"conversation": who, "channel": inbound.channel})
+        return [replace(m, channel=inbound.channel, reply_from=turn.state.reply_from) for m in turn.messages]
 
     async def _decide(self, state: ConversationState, inbound: InboundMessage) -> Turn:
+        reply_from = inbound.metadata.get("reply_from")
+        state = replace(state, last_inbound_at=inbound.received_at, reply_from=reply_from or state.reply_from)
         parse = await self._parse(state, inbound.text)
         return respond(state, inbound, parse, self.content.current(), self._today())
 
     async def _parse(self, state: ConversationState, text: str) -> NluResult:
-        """Numbers and button payloads need no NLU: they keep the conversation's language."""
-        if text.strip().startswith("/") or number_choice(text) is not None:
+        """Numbers, button payloads and media need no NLU: they keep the conversation's language."""
+        if not text.strip() or text.strip().startswith("/") or number_choice(text) is not None:
             lang = state.language or "es"
             return NluResult(text, FALLBACK_INTENT, 0.0, lang, 1.0)
         return await self.nlu.parse(text)

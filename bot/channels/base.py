@@ -44,6 +44,10 @@ class OutboundMessage:
     language: str | None = None
     content_id: str | None = None
     sms_text: str | None = None
+    channel: str = ""
+    """Set by the service: which channel the person uses (whatsapp, sms, telegram, rest)."""
+    reply_from: str | None = None
+    """Our address the person wrote to (a Twilio number), used when sending outside a reply."""
 
 
 @dataclass(frozen=True)
@@ -80,9 +84,11 @@ class ChannelConfigError(ChannelError):
 class SendError(ChannelError):
     """Sending failed; `retryable` says whether trying again may help (5xx, timeouts)."""
 
-    def __init__(self, message: str, *, retryable: bool) -> None:
+    def __init__(self, message: str, *, retryable: bool, code: int | None = None) -> None:
         super().__init__(message)
         self.retryable = retryable
+        self.code = code
+        """The provider's error code when it gave one (e.g. Twilio 63016: outside the WhatsApp window)."""
 
 
 class ContactStopped(ChannelError):

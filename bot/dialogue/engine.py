@@ -74,6 +74,13 @@ def respond(
     if st.opted_out:
         turn.events.append(Event("suppressed", {"reason": "opted_out"}))
         return turn
+    if st.handed_over:
+        turn.events.append(Event("for_staff", {"text": inbound.text}))
+        return turn
+    if not inbound.text.strip():
+        lang = st.language or parse.language
+        lead = translate(lang, "I can only read text. Write your question, or 0 to talk to a person.")
+        return _finish(turn, [replies.say(to, lang, lead)])
     st.language = choose_language(st.language, parse)
     payload = _choice_payload(st, inbound.text)
     if payload is not None:
@@ -131,6 +138,9 @@ def _on_payload(
         if pending:
             return _on_intent(turn, to, pending, content, today)
         return [replies.menu(to, lang, translate(lang, "Thank you. What would you like to know?"))]
+    if name == "start":  # Telegram's /start: offer the four languages first
+        st.awaiting = "language"
+        return [replies.ask_language(to, lang)]
     if name == "set_language" and value in replies.LANGUAGE_LABELS:
         st.language, st.awaiting = value, None
         return [replies.menu(to, value, translate(value, "Fine, I will write in English. Choose a topic:"))]

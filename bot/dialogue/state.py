@@ -19,6 +19,12 @@ class ConversationState:
     fallback_count: int = 0
     opted_out: bool = False
     turns: int = 0
+    handed_over: bool = False
+    """A person from the hotline holds the conversation: the bot stays quiet (opt-out still works)."""
+    reply_from: str | None = None
+    """Our address the person last wrote to (a Twilio number), for messages sent later."""
+    last_inbound_at: float | None = None
+    """When the person last wrote (epoch seconds): WhatsApp allows free-form messages for 24 hours."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -65,7 +65,7 @@ async def evaluate_file(settings: Settings, path: str, out: TextIO, err: TextIO)
         with file.open(encoding="utf-8") as lines:
             for item in read_objects(lines, ("text", "intent")):
                 problem = item if isinstance(item, BadLine) else _language_problem(item)
-                if problem is not None:
+                if problem is not None or isinstance(item, BadLine):
                     bad += 1
                     print(f"infobot nlu eval: {problem}", file=err)
                     continue

@@ -1,0 +1,147 @@
+"""Telegram through python-telegram-bot, inside our Starlette app (PTB's custom-webhook pattern).
+
+The secret header is compared in constant time; updates are parsed with `Update.de_json`; private
+text messages and button presses become InboundMessages; edits and channel posts are ignored;
+group chats get one polite line. Replies use HTML parse mode and inline keyboards.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hmac
+import html
+import json
+from typing import ClassVar
+
+from starlette.requests import Request
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest as TelegramBadRequest
+from telegram.error import Forbidden as TelegramForbidden
+from telegram.error import NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.ext import Application
+
+from bot.channels.base import (
+    BadRequest,
+    ChannelConfigError,
+    Forbidden,
+    InboundMessage,
+    OutboundMessage,
+    SendError,
+    SendResult,
+)
+from bot.channels.render import numbered, split_paragraphs
+
+TELEGRAM_MAX_CHARS = 4096
+GROUP_NOTICE = "infobot answers only in private chats: please write to me directly. / Escríbame en privado."
+
+
+class Ignored(Exception):
+    """An update infobot deliberately does not handle (edits, channel posts, joins): answer 200."""
+
+
+class TelegramChannel:
+    name: ClassVar[str] = "telegram"
+
+    def __init__(self, token: str | None, webhook_secret: str | None, api_base: str) -> None:
+        self._token, self._secret = token, webhook_secret
+        self._app: Application | None = None  # type: ignore[type-arg,unused-ignore]
+        self._api_base = api_base
+
+    def secrets(self) -> tuple[str, ...]:
+        return tuple(s for s in (self._token, self._secret) if s)
+
+    async def start(self) -> None:
+        """Build PTB's Application without an updater: updates come from our webhook route."""
+        if not self._token:
+            return
+        self._app = Application.builder().token(self._token).base_url(self._api_base).updater(None).build()
+        await self._app.initialize()
+
+    async def aclose(self) -> None:
+        if self._app is not None:
+            await self._app.shutdown()
+
+    @property
+    def bot(self) -> Bot:
+        if self._app is None:
+            raise ChannelConfigError("TELEGRAM_BOT_TOKEN is not set: the Telegram channel is off")
+        return self._app.bot
+
+    async def verify(self, request: Request) -> None:
+        if not self._secret or self._app is None:
+            raise ChannelConfigError("TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET are needed")
+        given = request.headers.get("x-telegram-bot-api-secret-token", "")
+        if not hmac.compare_digest(given.encode(), self._secret.encode()):
+            raise Forbidden("X-Telegram-Bot-Api-Secret-Token is missing or wrong")
+
+    async def parse(self, request: Request) -> list[InboundMessage]:
+        try:
+            data = json.loads(await request.body())
+            update = Update.de_json(data, self.bot) if isinstance(data, dict) else None
+        except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError, ValueError) as exc:
+            raise BadRequest(f"not a Telegram Update: {exc}") from exc
+        if update is None or not isinstance(data.get("update_id"), int):
+            raise BadRequest("not a Telegram Update: update_id is required")
+        return [self._inbound(update)]
+
+    def _inbound(self, update: Update) -> InboundMessage:
+        message_id = str(update.update_id)
+        if update.callback_query is not None and update.callback_query.message is not None:
+            query = update.callback_query
+            chat_id = str(query.message.chat.id)  # type: ignore[union-attr]
+            return InboundMessage(
+                channel=self.name,
+                sender=chat_id,
+                text=query.data or "",
+                message_id=message_id,
+                metadata={"callback_query_id": query.id},
+            )
+        message = update.message
+        if message is None:
+            raise Ignored("edited message, channel post or other update")
+        if message.chat.type != "private":
+            raise Ignored(f"group:{message.chat.id}")
+        return InboundMessage(
+            channel=self.name,
+            sender=str(message.chat.id),
+            text=message.text or "",
+            message_id=message_id,
+            metadata={"media": 0 if message.text else 1},
+        )
+
+    async def answer_callback(self, callback_query_id: str) -> None:
+        with contextlib.suppress(TelegramError):  # the spinner stops by itself; the reply is what matters
+            await self.bot.answer_callback_query(callback_query_id)
+
+    async def notify_group(self, chat_id: int) -> None:
+        await self.bot.send_message(chat_id, GROUP_NOTICE)
+
+    @staticmethod
+    def render(message: OutboundMessage) -> list[tuple[str, InlineKeyboardMarkup | None]]:
+        """HTML-escaped text pieces; the keyboard goes with the last piece."""
+        pieces = split_paragraphs(html.escape(message.text, quote=False), TELEGRAM_MAX_CHARS)
+        keyboard = None
+        if message.buttons:
+            rows = [
+                [InlineKeyboardButton(f"{n}. {b.title}", callback_data=b.payload[:64])]
+                for n, b in numbered(message.buttons)
+            ]
+            keyboard = InlineKeyboardMarkup(rows)
+        return [(p, keyboard if i == len(pieces) - 1 else None) for i, p in enumerate(pieces)]
+
+    async def send(self, message: OutboundMessage) -> SendResult:
+        provider_id = None
+        for text, keyboard in self.render(message):
+            try:
+                sent = await self.bot.send_message(
+                    int(message.recipient), text, parse_mode=ParseMode.HTML, reply_markup=keyboard
+                )
+            except (TelegramForbidden, TelegramBadRequest) as exc:
+                raise SendError(f"Telegram refused the message: {exc.message}", retryable=False) from exc
+            except (RetryAfter, TimedOut, NetworkError) as exc:
+                raise SendError(
+                    f"Telegram could not be reached: {exc.__class__.__name__}", retryable=True
+                ) from exc
+            provider_id = str(sent.message_id)
+        return SendResult(ok=True, provider_id=provider_id)

@@ -1,0 +1,179 @@
+"""Twilio Messaging for WhatsApp and SMS: one adapter, the kind taken from the `whatsapp:` prefix.
+
+Signatures are checked with twilio's RequestValidator against every URL Twilio may have signed:
+PUBLIC_BASE_URL + path (behind a reverse proxy) and the URL as this server saw it, each with and without
+the port (the validator tries both) — forged requests are refused, genuine ones are never lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import ClassVar
+
+from aiohttp import ClientError
+from starlette.requests import Request
+from twilio.base.exceptions import TwilioRestException
+from twilio.http.async_http_client import AsyncTwilioHttpClient
+from twilio.request_validator import RequestValidator
+from twilio.rest import Client
+from twilio.twiml.messaging_response import MessagingResponse
+
+from bot.channels.base import (
+    BadRequest,
+    ChannelConfigError,
+    Forbidden,
+    InboundMessage,
+    OutboundMessage,
+    SendError,
+    SendResult,
+)
+from bot.channels.render import sms_body, whatsapp_bodies
+
+WHATSAPP_PREFIX = "whatsapp:"
+MAX_BODY_CHARS = 4096
+OUTSIDE_WHATSAPP_WINDOW = 63016
+"""Twilio's error when a free-form WhatsApp message is sent more than 24 hours after the person wrote."""
+
+
+@dataclass(frozen=True)
+class TwilioForm:
+    """The fields of Twilio's Messaging webhook that infobot uses; the others are ignored."""
+
+    from_: str
+    to: str
+    body: str
+    message_sid: str
+    num_media: int
+    media_type: str | None
+
+    @classmethod
+    def parse(cls, form: Mapping[str, str]) -> TwilioForm:
+        missing = [name for name in ("From", "To", "MessageSid") if not form.get(name)]
+        if missing:
+            raise BadRequest(f"missing required field(s): {', '.join(missing)}")
+        try:
+            num_media = int(form.get("NumMedia") or 0)
+        except ValueError as exc:
+            raise BadRequest("NumMedia must be a number") from exc
+        body = form.get("Body") or ""
+        if len(body) > MAX_BODY_CHARS:
+            raise BadRequest(f"Body is longer than {MAX_BODY_CHARS} characters")
+        return cls(
+            form["From"], form["To"], body, form["MessageSid"], num_media, form.get("MediaContentType0")
+        )
+
+    @property
+    def kind(self) -> str:
+        return "whatsapp" if self.from_.startswith(WHATSAPP_PREFIX) else "sms"
+
+
+def twilio_kind(conversation_channel: str) -> bool:
+    return conversation_channel in ("whatsapp", "sms")
+
+
+class TwilioChannel:
+    name: ClassVar[str] = "twilio"
+
+    def __init__(
+        self,
+        auth_token: str | None,
+        account_sid: str | None,
+        public_base_url: str | None,
+        api_base: str | None = None,
+    ) -> None:
+        self._token, self._sid = auth_token, account_sid
+        self._public_base = public_base_url.rstrip("/") if public_base_url else None
+        self._api_base = api_base
+        self._validator = RequestValidator(auth_token) if auth_token else None
+        self._client: Client | None = None
+
+    def secrets(self) -> tuple[str, ...]:
+        return tuple(s for s in (self._token,) if s)
+
+    def _candidate_urls(self, request: Request) -> list[str]:
+        seen = str(request.url)
+        path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        candidates = [f"{self._public_base}{path}"] if self._public_base else []
+        forwarded_proto = request.headers.get("x-forwarded-proto")
+        forwarded_host = request.headers.get("x-forwarded-host")
+        if forwarded_proto or forwarded_host:
+            host = forwarded_host or request.url.netloc
+            candidates.append(f"{forwarded_proto or request.url.scheme}://{host}{path}")
+        return [*candidates, seen]
+
+    async def verify(self, request: Request) -> None:
+        if self._validator is None:
+            raise ChannelConfigError("TWILIO_AUTH_TOKEN is not set: the Twilio channel is off")
+        signature = request.headers.get("x-twilio-signature")
+        if not signature:
+            raise Forbidden("missing X-Twilio-Signature")
+        form = await request.form()
+        params = {k: str(v) for k, v in form.multi_items()}
+        if not any(self._validator.validate(url, params, signature) for url in self._candidate_urls(request)):
+            raise Forbidden("X-Twilio-Signature does not match")
+
+    async def parse(self, request: Request) -> list[InboundMessage]:
+        form = TwilioForm.parse({k: str(v) for k, v in (await request.form()).multi_items()})
+        sender = form.from_.removeprefix(WHATSAPP_PREFIX)
+        reply_from = form.to
+        metadata = {"reply_from": reply_from, "media": form.num_media}
+        return [
+            InboundMessage(
+                channel=form.kind,
+                sender=sender,
+                text=form.body,
+                message_id=form.message_sid,
+                metadata=metadata,
+            )
+        ]
+
+    @staticmethod
+    def bodies(kind: str, message: OutboundMessage) -> list[str]:
+        return whatsapp_bodies(message) if kind == "whatsapp" else [sms_body(message)]
+
+    @staticmethod
+    def twiml(bodies: list[str]) -> str:
+        response = MessagingResponse()
+        for body in bodies:
+            response.message(body)
+        return str(response)
+
+    def _rest(self) -> Client:
+        if not (self._sid and self._token):
+            raise ChannelConfigError("TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are needed to send messages")
+        if self._client is None:
+            self._client = Client(self._sid, self._token, http_client=AsyncTwilioHttpClient(timeout=10))
+            if self._api_base:
+                self._client.api.base_url = self._api_base.rstrip("/")
+        return self._client
+
+    async def send_body(self, kind: str, to: str, from_: str, body: str) -> SendResult:
+        """One message through Twilio's REST API; errors carry their retry policy."""
+        prefix = WHATSAPP_PREFIX if kind == "whatsapp" else ""
+        try:
+            created = await self._rest().messages.create_async(to=f"{prefix}{to}", from_=from_, body=body)
+        except TwilioRestException as exc:
+            retryable = exc.status >= 500 or exc.status == 429
+            code = f" (Twilio error {exc.code})" if exc.code else ""
+            raise SendError(
+                f"Twilio refused the message: HTTP {exc.status}{code}", retryable=retryable, code=exc.code
+            ) from exc
+        except (ClientError, TimeoutError) as exc:
+            raise SendError(f"Twilio could not be reached: {exc.__class__.__name__}", retryable=True) from exc
+        return SendResult(ok=True, provider_id=created.sid)
+
+    async def send(self, message: OutboundMessage) -> SendResult:
+        """Every body of the rendered message; the result carries the last provider id."""
+        if not message.reply_from:
+            raise SendError(
+                "no Twilio number to send from: the person has not written to one yet", retryable=False
+            )
+        result = SendResult(ok=False)
+        for body in self.bodies(message.channel, message):
+            result = await self.send_body(message.channel, message.recipient, message.reply_from, body)
+        return result
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.http_client.close()

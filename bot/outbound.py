@@ -1,0 +1,83 @@
+"""Messages that are not immediate replies (staff answers, late replies): checked, retried, dead-lettered.
+
+Policy: nothing is sent to a person who opted out (ContactStopped); on WhatsApp nothing free-form is
+sent more than 24 hours after the person's last message (Twilio would refuse it with error 63016);
+5xx and timeouts are retried with exponential backoff, 4xx never; after the last try the message
+goes to the dead-letter list that the staff console shows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+
+from bot.channels.base import Channel, ContactStopped, OutboundMessage, SendError, SendResult
+from bot.dialogue.state import ConversationState
+from bot.state.base import ConversationStore
+
+log = logging.getLogger(__name__)
+WHATSAPP_WINDOW_SECONDS = 24 * 3600
+CHANNEL_OF = {"whatsapp": "twilio", "sms": "twilio", "telegram": "telegram", "rest": "rest"}
+
+DeadLetterSink = Callable[[str, OutboundMessage, str, int], Awaitable[None]]
+"""(conversation id, message, error, attempts) -> stored for staff to retry."""
+
+
+class OutsideWhatsAppWindow(SendError):
+    def __init__(self) -> None:
+        super().__init__(
+            "the person last wrote more than 24 hours ago: WhatsApp only allows an approved "
+            "template now (Twilio error 63016)",
+            retryable=False,
+            code=63016,
+        )
+
+
+class OutboundSender:
+    def __init__(
+        self,
+        channels: Mapping[str, Channel],
+        store: ConversationStore,
+        dead_letter: DeadLetterSink,
+        attempts: int = 4,
+        base_delay: float = 0.5,
+    ) -> None:
+        self._channels, self._store, self._dead_letter = channels, store, dead_letter
+        self.attempts, self.base_delay = attempts, base_delay
+
+    async def check_allowed(self, conversation_id: str, channel: str) -> ConversationState:
+        """Raise ContactStopped or OutsideWhatsAppWindow instead of sending what must not be sent."""
+        state = ConversationState.from_dict(await self._store.get(conversation_id))
+        if state.opted_out:
+            raise ContactStopped("this person opted out (STOP): nothing can be sent until they write START")
+        if channel == "whatsapp" and (state.last_inbound_at or 0) < time.time() - WHATSAPP_WINDOW_SECONDS:
+            raise OutsideWhatsAppWindow()
+        return state
+
+    async def send(self, conversation_id: str, message: OutboundMessage) -> SendResult:
+        """Send with retries; a message that still fails is dead-lettered and its error returned."""
+        channel = self._channels.get(CHANNEL_OF.get(message.channel, message.channel))
+        if channel is None:
+            raise SendError(f"the {message.channel} channel is not configured", retryable=False)
+        error = ""
+        attempt = 0
+        for attempt in range(1, self.attempts + 1):
+            try:
+                return await channel.send(message)
+            except SendError as exc:
+                error = str(exc)
+                log.warning(
+                    "send failed (attempt %d/%d, retryable=%s): %s",
+                    attempt,
+                    self.attempts,
+                    exc.retryable,
+                    exc,
+                )
+                if not exc.retryable:
+                    break
+                if attempt < self.attempts:
+                    await asyncio.sleep(self.base_delay * 2 ** (attempt - 1))
+        await self._dead_letter(conversation_id, message, error, attempt)
+        return SendResult(ok=False, error=error)

@@ -1,0 +1,140 @@
+"""Writes what the programme counts and what staff need to SQL: message events, unanswered questions,
+escalations with their transcript, dead letters and delivery statuses.
+
+SQLAlchemy is synchronous here, so writes run in a worker thread; people are pseudonymised.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Callable
+
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.channels.base import InboundMessage, OutboundMessage
+from bot.db.models import (
+    DeadLetter,
+    DeliveryStatus,
+    Escalation,
+    MessageEvent,
+    TranscriptMessage,
+    UnansweredQuestion,
+)
+from bot.dialogue.engine import Turn
+from bot.privacy import pseudonymise
+
+log = logging.getLogger(__name__)
+PRIORITY = {"emergency": 0, "trafficking": 1, "asked": 2, "repeated_fallback": 3, "staff": 2}
+"""Lower is more urgent: the console queue is ordered by priority, then waiting time."""
+
+
+class SqlRecorder:
+    def __init__(
+        self, sessions: sessionmaker[Session], secret_key: bytes, mask: Callable[[str], str]
+    ) -> None:
+        self._sessions, self._secret, self._mask = sessions, secret_key, mask
+
+    def person(self, conversation_id: str) -> str:
+        return pseudonymise(self._secret, conversation_id)
+
+    async def record(self, inbound: InboundMessage, turn: Turn) -> None:
+        try:
+            await asyncio.to_thread(self._record, inbound, turn)
+        except SQLAlchemyError as exc:
+            log.error("could not record the turn: %s", exc.__class__.__name__)
+
+    def _record(self, inbound: InboundMessage, turn: Turn) -> None:
+        person = self.person(inbound.conversation_id)
+        state = turn.state
+        intent = next((m.intent for m in turn.messages if m.intent), None)
+        with self._sessions.begin() as session:
+            session.add(
+                MessageEvent(
+                    person=person,
+                    channel=inbound.channel,
+                    language=state.language or "es",
+                    country=state.country,
+                    intent=intent,
+                )
+            )
+            session.add(TranscriptMessage(person=person, direction="in", text=inbound.text))
+            session.add_all(
+                TranscriptMessage(person=person, direction="bot", text=m.text) for m in turn.messages
+            )
+            for event in turn.events:
+                if event.name == "fallback" and inbound.text.strip():
+                    session.add(
+                        UnansweredQuestion(
+                            person=person,
+                            channel=inbound.channel,
+                            language=state.language or "es",
+                            text=self._mask(inbound.text),
+                        )
+                    )
+                if event.name == "escalation_requested":
+                    self._escalate(session, inbound, turn, str(event.data.get("reason", "asked")), intent)
+
+    def _escalate(
+        self, session: Session, inbound: InboundMessage, turn: Turn, reason: str, topic: str | None
+    ) -> None:
+        """One open escalation per person: a new reason can only raise its priority."""
+        person = self.person(inbound.conversation_id)
+        priority = PRIORITY.get(reason, 2)
+        open_one = session.scalars(
+            select(Escalation).where(Escalation.person == person, Escalation.status != "closed")
+        ).first()
+        if open_one is not None:
+            if priority < open_one.priority:
+                open_one.priority, open_one.reason = priority, reason
+            return
+        session.add(
+            Escalation(
+                conversation_id=inbound.conversation_id,
+                person=person,
+                channel=inbound.channel,
+                language=turn.state.language or "es",
+                country=turn.state.country,
+                topic=topic,
+                reason=reason,
+                priority=priority,
+            )
+        )
+
+    async def dead_letter(
+        self, conversation_id: str, message: OutboundMessage, error: str, attempts: int
+    ) -> None:
+        def write() -> None:
+            with self._sessions.begin() as session:
+                session.add(
+                    DeadLetter(
+                        channel=message.channel,
+                        conversation_id=conversation_id,
+                        body=message.text,
+                        error=error,
+                        attempts=attempts,
+                    )
+                )
+
+        await asyncio.to_thread(write)
+
+    async def delivery_status(
+        self, provider_id: str, channel: str, status: str, error_code: str | None
+    ) -> None:
+        def write() -> None:
+            with self._sessions.begin() as session:
+                row = session.get(DeliveryStatus, provider_id)
+                if row is None:
+                    session.add(
+                        DeliveryStatus(
+                            provider_id=provider_id, channel=channel, status=status, error_code=error_code
+                        )
+                    )
+                else:
+                    row.status, row.error_code = status, error_code
+                    row.updated_at = dt.datetime.now(dt.UTC)
+
+        await asyncio.to_thread(write)

@@ -1,0 +1,139 @@
+"""The webhook routes: authenticate, parse, dedupe, handle, answer. Malformed requests get 400, never 500."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from bot.channels.base import ChannelError, InboundMessage, OutboundMessage
+from bot.channels.rest import RestChannel
+from bot.channels.telegram import Ignored
+from bot.metrics import DUPLICATES, MESSAGES_IN, MESSAGES_OUT
+from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+TWIML_REPLY_SECONDS = 8.0
+"""Answer inside Twilio's webhook (15 s limit) when ready by then; later replies go through the REST API."""
+TWILIO_STATUS = {
+    "accepted": "queued",
+    "queued": "queued",
+    "scheduled": "queued",
+    "sending": "sent",
+    "sent": "sent",
+    "delivered": "delivered",
+    "read": "delivered",
+    "failed": "failed",
+    "undelivered": "undelivered",
+    "canceled": "failed",
+}
+
+
+def _runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def _error(exc: ChannelError) -> JSONResponse:
+    return JSONResponse({"error": str(exc)}, status_code=exc.status)
+
+
+def _count(inbound: InboundMessage, replies: list[OutboundMessage]) -> None:
+    MESSAGES_IN.labels(channel=inbound.channel).inc()
+    for reply in replies:
+        MESSAGES_OUT.labels(channel=inbound.channel, language=reply.language or "unknown").inc()
+
+
+async def rest_webhook(request: Request) -> Response:
+    channel = RestChannel()
+    try:
+        messages = await channel.parse(request)
+    except ChannelError as exc:
+        return _error(exc)
+    rendered = []
+    for inbound in messages:
+        replies = await _runtime(request).conversations.handle(inbound)
+        _count(inbound, replies)
+        rendered += [channel.render(reply) for reply in replies]
+    return JSONResponse(rendered)
+
+
+async def twilio_webhook(request: Request) -> Response:
+    runtime = _runtime(request)
+    channel = runtime.twilio
+    try:
+        await channel.verify(request)
+        [inbound] = await channel.parse(request)
+    except ChannelError as exc:
+        return _error(exc)
+    twiml = "application/xml"
+    if not await runtime.conversations.first_delivery(inbound):
+        DUPLICATES.labels(channel=inbound.channel).inc()
+        return Response(channel.twiml([]), media_type=twiml)
+    task = asyncio.create_task(runtime.conversations.handle(inbound))
+    try:
+        replies = await asyncio.wait_for(asyncio.shield(task), TWIML_REPLY_SECONDS)
+    except TimeoutError:
+        task.add_done_callback(lambda done: runtime.background(_send_late(runtime, inbound, done.result())))
+        return Response(channel.twiml([]), media_type=twiml)
+    _count(inbound, replies)
+    bodies = [body for reply in replies for body in channel.bodies(inbound.channel, reply)]
+    return Response(channel.twiml(bodies), media_type=twiml)
+
+
+async def _send_late(runtime: Runtime, inbound: InboundMessage, replies: list[OutboundMessage]) -> None:
+    _count(inbound, replies)
+    for reply in replies:
+        await runtime.sender.send(inbound.conversation_id, reply)
+
+
+async def twilio_status(request: Request) -> Response:
+    runtime = _runtime(request)
+    try:
+        await runtime.twilio.verify(request)
+    except ChannelError as exc:
+        return _error(exc)
+    form = await request.form()
+    sid, raw = str(form.get("MessageSid") or ""), str(form.get("MessageStatus") or "").lower()
+    if not sid or not raw:
+        return JSONResponse({"error": "MessageSid and MessageStatus are required"}, status_code=400)
+    status = TWILIO_STATUS.get(raw)
+    if status is None:
+        return JSONResponse({"status": "ignored", "reason": f"status {raw!r} is not tracked"})
+    kind = "whatsapp" if str(form.get("To", "")).startswith("whatsapp:") else "sms"
+    await runtime.recorder.delivery_status(sid, kind, status, str(form.get("ErrorCode") or "") or None)
+    return JSONResponse({"status": status})
+
+
+async def telegram_webhook(request: Request) -> Response:
+    runtime = _runtime(request)
+    channel = runtime.telegram
+    try:
+        await channel.verify(request)
+        [inbound] = await channel.parse(request)
+    except Ignored as exc:
+        await _maybe_notify_group(runtime, str(exc))
+        return JSONResponse({"status": "ignored"})
+    except ChannelError as exc:
+        return _error(exc)
+    if not await runtime.conversations.first_delivery(inbound):
+        DUPLICATES.labels(channel=inbound.channel).inc()
+        return JSONResponse({"status": "duplicate"})
+    if "callback_query_id" in inbound.metadata:
+        await channel.answer_callback(inbound.metadata["callback_query_id"])
+    replies = await runtime.conversations.handle(inbound)
+    _count(inbound, replies)
+    for reply in replies:
+        await runtime.sender.send(inbound.conversation_id, reply)
+    return JSONResponse({"status": "ok"})
+
+
+async def _maybe_notify_group(runtime: Runtime, reason: str) -> None:
+    """One polite line per group chat, ever (claimed in the store), then silence."""
+    if not reason.startswith("group:"):
+        return
+    chat_id = int(reason.split(":", 1)[1])
+    if await runtime.store.claim(f"telegram-group:{chat_id}", 365 * 24 * 3600):
+        await runtime.telegram.notify_group(chat_id)
