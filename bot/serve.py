@@ -9,6 +9,7 @@ import uvicorn
 
 from bot.app import create_app
 from bot.config import Settings
+from bot.logs import configure_json_logging
 
 
 async def _announce_when_ready(server: uvicorn.Server, host: str, port: int, started: float) -> None:
@@ -25,6 +26,7 @@ async def _announce_when_ready(server: uvicorn.Server, host: str, port: int, sta
 
 async def serve(settings: Settings, host: str, port: int) -> int:
     started = time.monotonic()
+    configure_json_logging()
     config = uvicorn.Config(create_app(settings), host=host, port=port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     announcer = asyncio.create_task(_announce_when_ready(server, host, port, started))

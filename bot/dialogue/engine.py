@@ -66,7 +66,7 @@ def respond(
             )
             turn.events.append(Event("opted_out"))
         return turn
-    if is_opt_in(inbound.text):
+    if is_opt_in(inbound.text) and not inbound.text.strip().startswith("/"):
         st.opted_out = False
         turn.events.append(Event("opted_in"))
         st.language = st.language or parse.language
