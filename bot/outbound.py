@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Mapping
 
 from bot.channels.base import Channel, ContactStopped, OutboundMessage, SendError, SendResult
 from bot.dialogue.state import ConversationState
+from bot.metrics import SEND_FAILURES
 from bot.state.base import ConversationStore
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,7 @@ class OutboundSender:
                 return await channel.send(message)
             except SendError as exc:
                 error = str(exc)
+                SEND_FAILURES.labels(channel=message.channel, retryable=str(exc.retryable).lower()).inc()
                 log.warning(
                     "send failed (attempt %d/%d, retryable=%s): %s",
                     attempt,

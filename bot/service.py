@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Protocol
@@ -18,6 +19,7 @@ from bot.dialogue.engine import Turn, respond
 from bot.dialogue.keywords import number_choice
 from bot.dialogue.state import ConversationState
 from bot.i18n import translate
+from bot.metrics import HANDLE_SECONDS
 from bot.nlu.client import NluService
 from bot.nlu.types import FALLBACK_INTENT, NluResult
 from bot.privacy import pseudonymise
@@ -66,6 +68,7 @@ class ConversationService:
     async def handle(self, inbound: InboundMessage) -> list[OutboundMessage]:
         """The replies to one message; never raises for a problem inside one conversation."""
         who = pseudonymise(self._secret, inbound.conversation_id)
+        started = time.perf_counter()
         try:
             try:
                 async with self.store.lock(inbound.conversation_id):
@@ -80,6 +83,7 @@ class ConversationService:
             log.exception("failed to handle a message", extra={"conversation": who})
             sorry = translate("es", "Sorry, something went wrong. Please try again.")
             return [replace(replies.say(inbound.sender, "es", sorry), channel=inbound.channel)]
+        HANDLE_SECONDS.labels(channel=inbound.channel).observe(time.perf_counter() - started)
         for event in turn.events:
             log.info("event %s", event.name, extra={"conversation": who, "channel": inbound.channel})
         return [replace(m, channel=inbound.channel, reply_from=turn.state.reply_from) for m in turn.messages]

@@ -6,6 +6,7 @@ import logging
 
 import httpx
 
+from bot.metrics import NLU_ERRORS
 from bot.nlu.language import LanguageIdentifier
 from bot.nlu.types import FALLBACK_INTENT, NluResult
 
@@ -60,5 +61,6 @@ class NluService:
             intent, confidence, ranking = await self.client.parse_intent(text)
         except NluUnavailable as exc:
             log.warning("nlu unavailable: %s", exc)
+            NLU_ERRORS.inc()
             return NluResult(text, FALLBACK_INTENT, 0.0, language, language_confidence, (), available=False)
         return NluResult(text, intent, confidence, language, language_confidence, ranking)

@@ -20,6 +20,11 @@ from bot.dialogue.keywords import normalise
 from bot.nlu.trainingdata import examples_by_language
 
 NGRAM_SIZES = (1, 2, 3, 4)
+NB_ALPHA = 0.1
+"""Additive smoothing of the naive Bayes model; chosen by 5-fold cross-validation on the training data
+(bench/nlu_language.py): 0.1 beats add-one on every language."""
+LANGID_WEIGHT = 2.0
+"""Weight of py3langid's log-probability against the n-gram model's; chosen by the same cross-validation."""
 
 
 def _features(text: str) -> list[str]:
@@ -29,9 +34,10 @@ def _features(text: str) -> list[str]:
 
 
 class NgramModel:
-    """Multinomial naive Bayes over character n-grams and words, add-one smoothed."""
+    """Multinomial naive Bayes over character n-grams and words, with additive smoothing."""
 
-    def __init__(self, samples: dict[str, list[str]]) -> None:
+    def __init__(self, samples: dict[str, list[str]], alpha: float = NB_ALPHA) -> None:
+        self.alpha = alpha
         self.counts = {
             lang: Counter(f for text in texts for f in _features(text)) for lang, texts in samples.items()
         }
@@ -41,7 +47,10 @@ class NgramModel:
     def log_scores(self, text: str) -> dict[str, float]:
         features = _features(text)
         return {
-            lang: sum(math.log((counts[f] + 1) / (self.totals[lang] + self.vocabulary)) for f in features)
+            lang: sum(
+                math.log((counts[f] + self.alpha) / (self.totals[lang] + self.alpha * self.vocabulary))
+                for f in features
+            )
             for lang, counts in self.counts.items()
         }
 
@@ -54,7 +63,9 @@ def _softmax(scores: dict[str, float]) -> dict[str, float]:
 
 
 class LanguageIdentifier:
-    def __init__(self, nlu_dir: Path | None = None, langid_weight: float = 0.5) -> None:
+    def __init__(
+        self, nlu_dir: Path | None = None, langid_weight: float = LANGID_WEIGHT, alpha: float = NB_ALPHA
+    ) -> None:
         self._langid = langid._load_identifier(norm_probs=True, langs=list(LANGUAGES))
         samples: dict[str, list[str]] = {}
         if nlu_dir is not None and nlu_dir.is_dir():
@@ -63,7 +74,7 @@ class LanguageIdentifier:
                 for lang, pairs in examples_by_language(nlu_dir).items()
                 if lang in LANGUAGES
             }
-        self._ngrams = NgramModel(samples) if len(samples) == len(LANGUAGES) else None
+        self._ngrams = NgramModel(samples, alpha) if len(samples) == len(LANGUAGES) else None
         self._langid_weight = langid_weight
 
     def identify(self, text: str) -> tuple[str, float]:

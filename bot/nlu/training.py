@@ -31,15 +31,21 @@ def rasa_executable(root: Path) -> Path:
     return root / ".venv-rasa" / "bin" / "rasa"
 
 
-def rasa_env() -> dict[str, str]:
-    """Rasa runs offline and quietly: no telemetry, no TensorFlow chatter."""
+INTENTS_DIR = Path(__file__).resolve().parent.parent.parent / "intents"
+
+
+def rasa_env(intents_dir: Path = INTENTS_DIR) -> dict[str, str]:
+    """Rasa runs offline and quietly: no telemetry, no TensorFlow chatter. The intents folder is on
+    PYTHONPATH so that `rasa train` and `rasa run` import our custom components (`components.…`)."""
     env = dict(os.environ)
+    python_path = [str(intents_dir), *filter(None, env.get("PYTHONPATH", "").split(os.pathsep))]
     env.update(
         {
             "RASA_TELEMETRY_ENABLED": "false",
             "TF_CPP_MIN_LOG_LEVEL": "3",
             "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
             "PYTHONWARNINGS": "ignore",
+            "PYTHONPATH": os.pathsep.join(dict.fromkeys(python_path)),
         }
     )
     return env

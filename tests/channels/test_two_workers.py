@@ -1,0 +1,69 @@
+"""Two `infobot serve` workers sharing the real Redis: one delivery received by both is answered once."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.config import PROJECT_ROOT
+from bot.nlu.server import free_port
+from tests.channels.conftest import TWILIO_SID, TWILIO_TOKEN, payload, sign
+from tests.helpers.services import require_redis
+
+PUBLIC = "https://bot.example.org"
+
+
+@pytest.fixture
+def two_workers(rasa_url: str, tmp_path: Path) -> Iterator[list[str]]:
+    try:
+        redis_url = require_redis()
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+    env = {**os.environ, "RASA_URL": rasa_url, "REDIS_URL": redis_url, "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
+           "TWILIO_ACCOUNT_SID": TWILIO_SID, "PUBLIC_BASE_URL": PUBLIC, "INFOBOT_SECRET_KEY": "shared-secret-0123456789",
+           "DATABASE_URL": f"sqlite:///{tmp_path}/shared.db"}
+    ports = [free_port(), free_port()]
+    workers = [subprocess.Popen([str(PROJECT_ROOT / ".venv/bin/infobot"), "serve", "--port", str(port)], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for port in ports]
+    urls = [f"http://127.0.0.1:{port}" for port in ports]
+    try:
+        deadline = time.monotonic() + 60
+        for url in urls:
+            while True:
+                try:
+                    if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                assert time.monotonic() < deadline, "workers did not start"
+                time.sleep(0.3)
+        yield urls
+    finally:
+        for worker in workers:
+            worker.terminate()
+            worker.wait(timeout=20)
+
+
+def test_the_same_delivery_to_two_workers_at_once_gets_exactly_one_reply(two_workers: list[str]) -> None:
+    for n in range(5):
+        params = {**payload("twilio", "whatsapp_text"), "MessageSid": f"SM{n:032d}"}
+        signature = sign(params)
+
+        def deliver(url: str, params: dict[str, str] = params, signature: str = signature) -> str:
+            response = httpx.post(f"{url}/webhooks/twilio", data=params, headers={"X-Twilio-Signature": signature},
+                                  timeout=30)
+            assert response.status_code == 200
+            return response.text
+
+        with ThreadPoolExecutor(4) as pool:
+            answers = list(pool.map(deliver, two_workers * 2))
+        replied = [a for a in answers if re.search(r"<Message>", a)]
+        assert len(replied) == 1, answers
