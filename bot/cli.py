@@ -33,6 +33,8 @@ def _parser() -> argparse.ArgumentParser:
     nlu.add_parser("parse", help="JSON lines {text} on stdin -> intent and language per line")
     evaluate = nlu.add_parser("eval", help="score the NLU on JSON lines {text, intent, lang?}")
     evaluate.add_argument("file")
+    scam = sub.add_parser("scam", help="scam check").add_subparsers(dest="scam_command", required=True)
+    scam.add_parser("check", help='JSON lines {"text"} on stdin -> verdict and signals per line')
     content = sub.add_parser("content", help="content tools").add_subparsers(
         dest="content_command", required=True
     )
@@ -91,7 +93,13 @@ def _cmd_nlu(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(evaluate_file(settings, args.file, sys.stdout, sys.stderr))
 
 
-COMMANDS = {"serve": _cmd_serve, "chat": _cmd_chat, "train": _cmd_train, "nlu": _cmd_nlu}
+def _cmd_scam(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.scam.batch import run_scam_check
+
+    return run_scam_check(sys.stdin, sys.stdout, sys.stderr)
+
+
+COMMANDS = {"scam": _cmd_scam, "serve": _cmd_serve, "chat": _cmd_chat, "train": _cmd_train, "nlu": _cmd_nlu}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

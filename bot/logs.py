@@ -45,8 +45,12 @@ class JsonFormatter(logging.Formatter):
     """One JSON object per line; `conversation` and `channel` extras are already pseudonymous."""
 
     def format(self, record: logging.LogRecord) -> str:
-        entry = {"ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)), "level": record.levelname,
-                 "logger": record.name, "message": record.getMessage()}
+        entry = {
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
         for key in ("conversation", "channel"):
             if hasattr(record, key):
                 entry[key] = getattr(record, key)

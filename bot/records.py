@@ -10,6 +10,7 @@ import asyncio
 import datetime as dt
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
@@ -21,10 +22,12 @@ from bot.db.models import (
     DeliveryStatus,
     Escalation,
     MessageEvent,
+    ScamReport,
     TranscriptMessage,
     UnansweredQuestion,
 )
 from bot.dialogue.engine import Turn
+from bot.dialogue.state import ConversationState
 from bot.privacy import pseudonymise
 
 log = logging.getLogger(__name__)
@@ -75,8 +78,32 @@ class SqlRecorder:
                             text=self._mask(inbound.text),
                         )
                     )
+                if event.name == "scam_reported":
+                    session.add(
+                        ScamReport(
+                            person=person,
+                            channel=inbound.channel,
+                            country=state.country,
+                            language=state.language or "es",
+                            verdict=str(event.data["verdict"]),
+                            signals=",".join(event.data["signals"]),
+                            text=str(event.data["text"]),
+                        )
+                    )
                 if event.name == "escalation_requested":
                     self._escalate(session, inbound, turn, str(event.data.get("reason", "asked")), intent)
+
+    @staticmethod
+    def _scam_report(person: str, channel: str, state: ConversationState, data: dict[str, Any]) -> ScamReport:
+        return ScamReport(
+            person=person,
+            channel=channel,
+            country=state.country,
+            language=state.language or "es",
+            verdict=str(data["verdict"]),
+            signals=",".join(data["signals"]),
+            text=str(data["text"]),
+        )
 
     def _escalate(
         self, session: Session, inbound: InboundMessage, turn: Turn, reason: str, topic: str | None

@@ -78,11 +78,14 @@ class ConversationService:
             except StoreUnavailable as exc:
                 log.error("store unavailable, answering without memory: %s", exc, extra={"conversation": who})
                 turn = await self._decide(ConversationState(), inbound)
-            await self.recorder.record(inbound, turn)
         except Exception:  # the one boundary: a bug in one conversation must not affect the others
             log.exception("failed to handle a message", extra={"conversation": who})
             sorry = translate("es", "Sorry, something went wrong. Please try again.")
             return [replace(replies.say(inbound.sender, "es", sorry), channel=inbound.channel)]
+        try:
+            await self.recorder.record(inbound, turn)
+        except Exception:  # a recording bug must not cost the person their answer
+            log.exception("failed to record a turn", extra={"conversation": who})
         HANDLE_SECONDS.labels(channel=inbound.channel).observe(time.perf_counter() - started)
         for event in turn.events:
             log.info("event %s", event.name, extra={"conversation": who, "channel": inbound.channel})

@@ -148,3 +148,19 @@ class UnansweredQuestion(Base):
     channel: Mapped[str] = mapped_column(String(20))
     language: Mapped[str] = mapped_column(String(2), index=True)
     text: Mapped[str] = mapped_column(Text)
+
+
+class ScamReport(Base):
+    """An offer a person reported as a possible scam; personal data masked before it is stored."""
+
+    __tablename__ = "scam_reports"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, index=True)
+    person: Mapped[str] = mapped_column(String(40))
+    channel: Mapped[str] = mapped_column(String(20))
+    country: Mapped[str | None] = mapped_column(String(2), nullable=True, index=True)
+    language: Mapped[str] = mapped_column(String(2))
+    verdict: Mapped[str] = mapped_column(String(20))
+    signals: Mapped[str] = mapped_column(Text)
+    """Comma-separated signal ids, as the detector named them."""
+    text: Mapped[str] = mapped_column(Text)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field, replace
 
-from bot.channels.base import InboundMessage, OutboundMessage
+from bot.channels.base import Button, InboundMessage, OutboundMessage
 from bot.content.library import ContentLibrary
 from bot.dialogue import replies
 from bot.dialogue.keywords import is_opt_in, is_opt_out, mentioned_country, number_choice
@@ -23,7 +23,9 @@ from bot.dialogue.topics import (
 )
 from bot.i18n import N_, translate
 from bot.nlu.types import FALLBACK_INTENT, NluResult
+from bot.scam import assess, mask_personal_data, render_assessment
 
+REPORT_PAYLOAD = "/report_scam"
 CONFIDENCE_THRESHOLD = 0.45
 """Below this the intent is treated as not understood (the Rasa FallbackClassifier applies its own too)."""
 SMALL_TALK = {
@@ -51,7 +53,11 @@ def respond(
     today: dt.date,
 ) -> Turn:
     """Decide the replies to one message."""
-    turn = Turn(replace(state, options=list(state.options), turns=state.turns + 1))
+    turn = Turn(
+        replace(
+            state, options=list(state.options), last_signals=list(state.last_signals), turns=state.turns + 1
+        )
+    )
     st, to = turn.state, inbound.sender
     if is_opt_out(inbound.text):
         if not st.opted_out:
@@ -98,7 +104,7 @@ def respond(
     intent = parse.intent if parse.confidence >= CONFIDENCE_THRESHOLD else FALLBACK_INTENT
     if intent == FALLBACK_INTENT:
         return _finish(turn, _on_fallback(turn, to, parse))
-    return _finish(turn, _on_intent(turn, to, intent, content, today))
+    return _finish(turn, _on_intent(turn, to, intent, content, today, inbound.text))
 
 
 def _finish(turn: Turn, messages: list[OutboundMessage]) -> Turn:
@@ -138,6 +144,14 @@ def _on_payload(
         if pending:
             return _on_intent(turn, to, pending, content, today)
         return [replies.menu(to, lang, translate(lang, "Thank you. What would you like to know?"))]
+    if name == REPORT_PAYLOAD.lstrip("/") and st.last_offer:
+        report = {"text": st.last_offer, "verdict": st.last_verdict, "signals": st.last_signals}
+        turn.events.append(Event("scam_reported", report))
+        st.last_offer = None
+        thanks = translate(
+            lang, "Thank you. Your report helps protect other people. Personal data was removed."
+        )
+        return [replies.menu(to, lang, thanks)]
     if name == "start":  # Telegram's /start: offer the four languages first
         st.awaiting = "language"
         return [replies.ask_language(to, lang)]
@@ -165,8 +179,24 @@ def _on_fallback(turn: Turn, to: str, parse: NluResult) -> list[OutboundMessage]
     return [replies.clarify(to, st.language or "es", candidates)]
 
 
+def _scam_check(turn: Turn, to: str, text: str, lang: str) -> list[OutboundMessage]:
+    """An offer described in the message is assessed; a bare question gets the general fraud advice."""
+    assessment = assess(text, lang, turn.state.country) if text else None
+    if assessment is None or not assessment.signals:
+        return []
+    turn.state.last_offer = mask_personal_data(text)
+    turn.state.last_verdict, turn.state.last_signals = assessment.verdict, list(assessment.signals)
+    turn.events.append(Event("scam_assessed", {"verdict": assessment.verdict, "signals": assessment.signals}))
+    buttons = (
+        Button(translate(lang, "Report this offer"), REPORT_PAYLOAD),
+        replies.topic_button(lang, "ask_human"),
+        replies.menu_button(lang),
+    )
+    return [replies.say(to, lang, render_assessment(assessment, lang), buttons, "ask_fraud")]
+
+
 def _on_intent(
-    turn: Turn, to: str, intent: str, content: ContentLibrary, today: dt.date
+    turn: Turn, to: str, intent: str, content: ContentLibrary, today: dt.date, text: str = ""
 ) -> list[OutboundMessage]:
     st = turn.state
     lang = st.language or "es"
@@ -184,6 +214,8 @@ def _on_intent(
     if intent == "emergency":
         turn.events.append(Event("escalation_requested", {"reason": "emergency", "priority": "urgent"}))
         return _content_answer(turn, to, intent, content, today) + [replies.handover(to, lang, intent)]
+    if intent == "ask_fraud" and (checked := _scam_check(turn, to, text, lang)):
+        return checked
     if intent in COUNTRY_DEPENDENT and st.country is None:
         st.pending_intent, st.awaiting = intent, "country"
         return [replies.ask_country(to, lang, intent)]

@@ -23,6 +23,10 @@ class ConversationState:
     """A person from the hotline holds the conversation: the bot stays quiet (opt-out still works)."""
     reply_from: str | None = None
     """Our address the person last wrote to (a Twilio number), for messages sent later."""
+    last_offer: str | None = None
+    """The last offer the person asked us to check, personal data masked, kept until reported."""
+    last_verdict: str | None = None
+    last_signals: list[str] = field(default_factory=list)
     last_inbound_at: float | None = None
     """When the person last wrote (epoch seconds): WhatsApp allows free-form messages for 24 hours."""
 

@@ -29,7 +29,9 @@ def payload(channel: str, name: str) -> dict[str, Any]:
     return data
 
 
-def sign(params: dict[str, str], url: str = PUBLIC_BASE_URL + "/webhooks/twilio", token: str = TWILIO_TOKEN) -> str:
+def sign(
+    params: dict[str, str], url: str = PUBLIC_BASE_URL + "/webhooks/twilio", token: str = TWILIO_TOKEN
+) -> str:
     return str(RequestValidator(token).compute_signature(url, params))
 
 
@@ -40,8 +42,13 @@ class Wired:
     telegram_api: FakeProvider
     log_text: Any
 
-    def twilio(self, params: dict[str, str], signature: str | None = None, path: str = "/webhooks/twilio",
-               headers: dict[str, str] | None = None) -> Any:
+    def twilio(
+        self,
+        params: dict[str, str],
+        signature: str | None = None,
+        path: str = "/webhooks/twilio",
+        headers: dict[str, str] | None = None,
+    ) -> Any:
         all_headers = {**(headers or {})}
         if signature is not None:
             all_headers["X-Twilio-Signature"] = signature
@@ -50,8 +57,9 @@ class Wired:
     def telegram(self, update: dict[str, Any] | bytes, secret: str | None = TELEGRAM_SECRET) -> Any:
         headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
         body = update if isinstance(update, bytes) else json.dumps(update).encode()
-        return self.client.post("/webhooks/telegram", content=body,
-                                headers={**headers, "content-type": "application/json"})
+        return self.client.post(
+            "/webhooks/telegram", content=body, headers={**headers, "content-type": "application/json"}
+        )
 
 
 @pytest.fixture
@@ -59,8 +67,15 @@ def wired(rasa_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> It
     caplog.set_level("DEBUG")
     with serve(twilio_responder) as twilio_api, serve(telegram_responder) as telegram_api:
         settings = make_settings(
-            tmp_path, RASA_URL=rasa_url, TWILIO_AUTH_TOKEN=TWILIO_TOKEN, TWILIO_ACCOUNT_SID=TWILIO_SID,
-            TWILIO_API_BASE=twilio_api.url, PUBLIC_BASE_URL=PUBLIC_BASE_URL, TELEGRAM_BOT_TOKEN=TELEGRAM_TOKEN,
-            TELEGRAM_WEBHOOK_SECRET=TELEGRAM_SECRET, TELEGRAM_API_BASE=f"{telegram_api.url}/bot")
+            tmp_path,
+            RASA_URL=rasa_url,
+            TWILIO_AUTH_TOKEN=TWILIO_TOKEN,
+            TWILIO_ACCOUNT_SID=TWILIO_SID,
+            TWILIO_API_BASE=twilio_api.url,
+            PUBLIC_BASE_URL=PUBLIC_BASE_URL,
+            TELEGRAM_BOT_TOKEN=TELEGRAM_TOKEN,
+            TELEGRAM_WEBHOOK_SECRET=TELEGRAM_SECRET,
+            TELEGRAM_API_BASE=f"{telegram_api.url}/bot",
+        )
         with TestClient(create_app(settings)) as client:
             yield Wired(client, twilio_api, telegram_api, lambda: caplog.text)

@@ -16,7 +16,9 @@ ADDRESS = "whatsapp:+50688887777"
 
 
 def message(text: str = "Hola, soy del equipo.") -> OutboundMessage:
-    return OutboundMessage(recipient="+50688887777", text=text, channel="whatsapp", reply_from="whatsapp:+14155238886")
+    return OutboundMessage(
+        recipient="+50688887777", text=text, channel="whatsapp", reply_from="whatsapp:+14155238886"
+    )
 
 
 def start_conversation(wired: Wired) -> None:

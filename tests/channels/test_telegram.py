@@ -66,7 +66,9 @@ def test_a_missing_or_wrong_secret_is_refused(wired: Wired, secret: str | None) 
     assert response.status_code == 403 and sent_texts(wired) == []
 
 
-@pytest.mark.parametrize("body", [b"{not json", b"[]", b'{"message": {"text": "hola"}}', b'{"update_id": "x"}'])
+@pytest.mark.parametrize(
+    "body", [b"{not json", b"[]", b'{"message": {"text": "hola"}}', b'{"update_id": "x"}']
+)
 def test_a_malformed_update_gets_400(wired: Wired, body: bytes) -> None:
     response = wired.telegram(body)
     assert response.status_code == 400 and "Update" in response.json()["error"]

@@ -51,13 +51,17 @@ def test_a_forged_signature_is_refused(wired: Wired, forge) -> None:  # type: ig
         ("https://bot.example.org:443/webhooks/twilio", "/webhooks/twilio", {}),
         (PUBLIC_BASE_URL + "/webhooks/twilio?channel=wa", "/webhooks/twilio?channel=wa", {}),
         ("http://testserver/webhooks/twilio", "/webhooks/twilio", {}),
-        ("https://proxy.example.net/webhooks/twilio", "/webhooks/twilio",
-         {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "proxy.example.net"}),
+        (
+            "https://proxy.example.net/webhooks/twilio",
+            "/webhooks/twilio",
+            {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "proxy.example.net"},
+        ),
     ],
     ids=["public-base", "with-port", "with-query", "as-seen", "forwarded-by-proxy"],
 )
-def test_every_genuine_url_shape_is_accepted(wired: Wired, signed_url: str, path: str,
-                                              headers: dict[str, str]) -> None:
+def test_every_genuine_url_shape_is_accepted(
+    wired: Wired, signed_url: str, path: str, headers: dict[str, str]
+) -> None:
     params = payload("twilio", "whatsapp_text")
     response = wired.twilio(params, sign(params, url=signed_url), path=path, headers=headers)
     assert response.status_code == 200, response.text
@@ -91,7 +95,11 @@ def test_media_without_text_asks_for_text(wired: Wired) -> None:
 
 
 def test_sms_uses_the_short_variant(wired: Wired) -> None:
-    first = {**payload("twilio", "sms"), "Body": "I lost my passport in Costa Rica", "MessageSid": "SM" + "2" * 32}
+    first = {
+        **payload("twilio", "sms"),
+        "Body": "I lost my passport in Costa Rica",
+        "MessageSid": "SM" + "2" * 32,
+    }
     [body] = bodies(wired.twilio(first, sign(first)).text)
     assert len(body) < 600 and "migracion.go.cr" in body
 
@@ -111,8 +119,12 @@ def test_status_callbacks_are_mapped_and_recorded(wired: Wired) -> None:
 
     runtime = wired.client.app.state.runtime  # type: ignore[attr-defined]
     for raw, expected in [("sent", "sent"), ("delivered", "delivered"), ("undelivered", "undelivered")]:
-        params = {"MessageSid": "SM" + "9" * 32, "MessageStatus": raw, "To": "whatsapp:+50688887777",
-                  "AccountSid": TWILIO_SID}
+        params = {
+            "MessageSid": "SM" + "9" * 32,
+            "MessageStatus": raw,
+            "To": "whatsapp:+50688887777",
+            "AccountSid": TWILIO_SID,
+        }
         path = "/webhooks/twilio/status"
         response = wired.twilio(params, sign(params, url=PUBLIC_BASE_URL + path), path=path)
         assert response.json() == {"status": expected}
@@ -129,12 +141,19 @@ async def test_outbound_send_goes_through_the_twilio_rest_client(wired: Wired) -
     runtime = wired.client.app.state.runtime  # type: ignore[attr-defined]
     from bot.channels.base import OutboundMessage
 
-    message = OutboundMessage(recipient="+50688887777", text="Hola, soy Ana del equipo.", channel="whatsapp",
-                              reply_from="whatsapp:+14155238886")
+    message = OutboundMessage(
+        recipient="+50688887777",
+        text="Hola, soy Ana del equipo.",
+        channel="whatsapp",
+        reply_from="whatsapp:+14155238886",
+    )
     result = wired.client.portal.call(runtime.sender.send, "whatsapp:+50688887777", message)  # type: ignore[attr-defined]
     assert result.ok and result.provider_id.startswith("SM")
     [request] = wired.twilio_api.sent("/Messages.json")
     assert request.path == f"/2010-04-01/Accounts/{TWILIO_SID}/Messages.json"
-    assert request.form == {"To": "whatsapp:+50688887777", "From": "whatsapp:+14155238886",
-                            "Body": "Hola, soy Ana del equipo."}
+    assert request.form == {
+        "To": "whatsapp:+50688887777",
+        "From": "whatsapp:+14155238886",
+        "Body": "Hola, soy Ana del equipo.",
+    }
     assert request.headers["authorization"].startswith("Basic ")

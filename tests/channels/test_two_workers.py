@@ -27,12 +27,26 @@ def two_workers(rasa_url: str, tmp_path: Path) -> Iterator[list[str]]:
         redis_url = require_redis()
     except RuntimeError as exc:
         pytest.fail(str(exc))
-    env = {**os.environ, "RASA_URL": rasa_url, "REDIS_URL": redis_url, "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
-           "TWILIO_ACCOUNT_SID": TWILIO_SID, "PUBLIC_BASE_URL": PUBLIC, "INFOBOT_SECRET_KEY": "shared-secret-0123456789",
-           "DATABASE_URL": f"sqlite:///{tmp_path}/shared.db"}
+    env = {
+        **os.environ,
+        "RASA_URL": rasa_url,
+        "REDIS_URL": redis_url,
+        "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
+        "TWILIO_ACCOUNT_SID": TWILIO_SID,
+        "PUBLIC_BASE_URL": PUBLIC,
+        "INFOBOT_SECRET_KEY": "shared-secret-0123456789",
+        "DATABASE_URL": f"sqlite:///{tmp_path}/shared.db",
+    }
     ports = [free_port(), free_port()]
-    workers = [subprocess.Popen([str(PROJECT_ROOT / ".venv/bin/infobot"), "serve", "--port", str(port)], env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for port in ports]
+    workers = [
+        subprocess.Popen(
+            [str(PROJECT_ROOT / ".venv/bin/infobot"), "serve", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for port in ports
+    ]
     urls = [f"http://127.0.0.1:{port}" for port in ports]
     try:
         deadline = time.monotonic() + 60
@@ -58,8 +72,9 @@ def test_the_same_delivery_to_two_workers_at_once_gets_exactly_one_reply(two_wor
         signature = sign(params)
 
         def deliver(url: str, params: dict[str, str] = params, signature: str = signature) -> str:
-            response = httpx.post(f"{url}/webhooks/twilio", data=params, headers={"X-Twilio-Signature": signature},
-                                  timeout=30)
+            response = httpx.post(
+                f"{url}/webhooks/twilio", data=params, headers={"X-Twilio-Signature": signature}, timeout=30
+            )
             assert response.status_code == 200
             return response.text
 

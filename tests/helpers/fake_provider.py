@@ -62,11 +62,15 @@ def serve(responder: Responder) -> Iterator[FakeProvider]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # noqa: N802 - http.server's naming
             length = int(self.headers.get("content-length") or 0)
-            record = Recorded("POST", self.path, {k.lower(): v for k, v in self.headers.items()},
-                              self.rfile.read(length))
+            record = Recorded(
+                "POST", self.path, {k.lower(): v for k, v in self.headers.items()}, self.rfile.read(length)
+            )
             provider.requests.append(record)
-            status, body = (provider.failures.pop(0), {"message": "injected failure"}) if provider.failures \
+            status, body = (
+                (provider.failures.pop(0), {"message": "injected failure"})
+                if provider.failures
                 else provider.responder(record)
+            )
             payload = json.dumps(body).encode()
             self.send_response(status)
             self.send_header("content-type", "application/json")
@@ -94,9 +98,17 @@ def twilio_responder(record: Recorded) -> tuple[int, Any]:
     """Twilio's Messages.json create answer, shaped like the real one."""
     n = len(record.path) + len(record.body)
     form = record.form
-    return 201, {"sid": f"SM{n:032d}", "status": "queued", "to": form.get("To"), "from": form.get("From"),
-                 "body": form.get("Body"), "account_sid": record.path.split("/")[3], "num_segments": "1",
-                 "direction": "outbound-api", "date_created": "Mon, 23 Nov 2026 12:00:00 +0000"}
+    return 201, {
+        "sid": f"SM{n:032d}",
+        "status": "queued",
+        "to": form.get("To"),
+        "from": form.get("From"),
+        "body": form.get("Body"),
+        "account_sid": record.path.split("/")[3],
+        "num_segments": "1",
+        "direction": "outbound-api",
+        "date_created": "Mon, 23 Nov 2026 12:00:00 +0000",
+    }
 
 
 def telegram_responder(record: Recorded) -> tuple[int, Any]:
@@ -104,13 +116,21 @@ def telegram_responder(record: Recorded) -> tuple[int, Any]:
     method = record.path.rsplit("/", 1)[-1]
     params = record.params
     if method == "getMe":
-        return 200, {"ok": True, "result": {"id": 42, "is_bot": True, "first_name": "infobot",
-                                            "username": "infobot_test_bot"}}
+        return 200, {
+            "ok": True,
+            "result": {"id": 42, "is_bot": True, "first_name": "infobot", "username": "infobot_test_bot"},
+        }
     if method == "sendMessage":
         chat_id = int(params["chat_id"])
-        return 200, {"ok": True, "result": {"message_id": len(record.body), "date": 1795000000,
-                                            "chat": {"id": chat_id, "type": "private"},
-                                            "text": params.get("text", "")}}
+        return 200, {
+            "ok": True,
+            "result": {
+                "message_id": len(record.body),
+                "date": 1795000000,
+                "chat": {"id": chat_id, "type": "private"},
+                "text": params.get("text", ""),
+            },
+        }
     if method == "answerCallbackQuery":
         return 200, {"ok": True, "result": True}
     return 404, {"ok": False, "error_code": 404, "description": "Not Found"}
