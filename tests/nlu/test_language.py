@@ -50,4 +50,19 @@ def test_messages_of_three_words_or_more_are_identified_in_every_language(identi
     accuracy = {lang: hit / total for lang, (hit, total) in hits.items()}
     print(accuracy)
     assert set(accuracy) == set(LANGUAGES)
-    assert all(value >= 0.93 for value in accuracy.values()), accuracy
+    # Achieved with the chosen identifier (bench/nlu.md): es 0.955, en 0.987, fr 0.983, ht 0.989.
+    assert all(value >= 0.94 for value in accuracy.values()), accuracy
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("m pèdi paspò m", "ht"),
+        ("mwen pedi paspo mwen", "ht"),
+        ("j'ai perdu mon passeport", "fr"),
+        ("perdí mi pasaporte", "es"),
+        ("i lost my passport", "en"),
+    ],
+)
+def test_phone_typed_sentences(identifier, text: str, lang: str) -> None:  # type: ignore[no-untyped-def]
+    assert identifier.identify(text)[0] == lang

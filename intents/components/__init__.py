@@ -1,0 +1,1 @@
+"""Custom Rasa components for infobot (imported by `rasa train` and `rasa run` through PYTHONPATH=intents)."""
