@@ -6,6 +6,7 @@ import datetime as dt
 
 from bot.channels.base import Button, OutboundMessage
 from bot.content.model import ContentEntry
+from bot.dialogue.hours import handover_text, office_hours
 from bot.dialogue.topics import (
     COUNTRY_LABELS,
     HUMAN_PAYLOAD,
@@ -123,10 +124,10 @@ def offer_person(to: str, lang: str) -> OutboundMessage:
     return say(to, lang, text, buttons, "nlu_fallback")
 
 
-def handover(to: str, lang: str, intent: str = "ask_human") -> OutboundMessage:
-    text = translate(
-        lang,
-        "I have asked a person from our team to answer you. They will write to you here. "
-        "It may take some time; you can keep writing.",
-    )
+def handover(
+    to: str, lang: str, intent: str = "ask_human", country: str | None = None, now: dt.datetime | None = None
+) -> OutboundMessage:
+    """A person will answer, and roughly when (the office hours of the country's hub)."""
+    office = office_hours(country)
+    text = handover_text(lang, office, now or dt.datetime.now(dt.UTC), danger=intent != "ask_human")
     return say(to, lang, text, (), intent)

@@ -1,0 +1,90 @@
+"""When a person from the hotline will answer: the office hours of the country's default Information Hub.
+
+`handover_text` is pure (hours, timezone and the time are passed in); `office_hours` reads the hub
+directory once and caches it, so the dialogue does no I/O per message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from functools import cache
+from zoneinfo import ZoneInfo
+
+from bot.i18n import format_day, translate
+from bot.referrals import DirectoryError, load_directory
+from bot.referrals.directory import DAYS
+
+log = logging.getLogger(__name__)
+Hours = tuple[tuple[str, str], ...]
+
+
+@cache
+def office_hours(country: str | None) -> tuple[Hours, str] | None:
+    """(hours, timezone) of the country's default hub; None for an unknown country or a broken directory."""
+    if not country:
+        return None
+    try:
+        hub = load_directory().default_hub(country)
+    except (DirectoryError, OSError) as exc:
+        log.error("hub directory unavailable for office hours: %s", exc.__class__.__name__)
+        return None
+    return (hub.hours, hub.timezone) if hub is not None and hub.hours else None
+
+
+def _days(spec: str) -> list[int]:
+    first, _, last = spec.partition("-")
+    start, end = DAYS.index(first), DAYS.index(last or first)
+    return [d % 7 for d in range(start, end + 1 if end >= start else end + 8)]
+
+
+def _opening(hours: Hours, day: int) -> tuple[dt.time, dt.time] | None:
+    for spec, span in hours:
+        if day in _days(spec):
+            start, end = span.split("-")
+            close = dt.time(23, 59) if end == "24:00" else dt.time.fromisoformat(end)
+            return dt.time.fromisoformat(start), close
+    return None
+
+
+def next_opening(hours: Hours, timezone: str, now: dt.datetime) -> dt.datetime | None:
+    """None while the office is open; otherwise when it opens next (local time), within a week."""
+    local = now.astimezone(ZoneInfo(timezone))
+    for offset in range(8):
+        day = local.date() + dt.timedelta(days=offset)
+        span = _opening(hours, day.weekday())
+        if span is None:
+            continue
+        opens, closes = (dt.datetime.combine(day, t, local.tzinfo) for t in span)
+        if offset == 0 and opens <= local < closes:
+            return None
+        if local < opens:
+            return opens
+    return None
+
+
+def handover_text(lang: str, office: tuple[Hours, str] | None, now: dt.datetime, danger: bool = False) -> str:
+    """The localized promise that a person will answer, and roughly when."""
+    text = translate(
+        lang,
+        "I have asked a person from our team to answer you. They will write to you here. "
+        "It may take some time; you can keep writing.",
+    )
+    if office is None:
+        return text
+    hours, timezone = office
+    opens = next_opening(hours, timezone, now)
+    if opens is None:
+        when = translate(lang, "Our team is working now: a person usually answers within an hour.")
+    else:
+        when = translate(
+            lang,
+            "Our team is not working now. A person will answer you from {day} at {time}.",
+            day=format_day(lang, opens.date()),
+            time=opens.strftime("%H:%M"),
+        )
+        if danger:
+            when += " " + translate(
+                lang, "If you are in danger now, call the local emergency number or go to the police."
+            )
+    return f"{text}\n\n{when}"
