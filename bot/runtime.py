@@ -24,6 +24,8 @@ from bot.nlu.server import RasaServer
 from bot.nlu.session import start_nlu
 from bot.outbound import OutboundSender
 from bot.records import SqlRecorder
+from bot.referrals import Directory, DirectoryError, load_directory
+from bot.referrals.log import ReferralLog
 from bot.scam import mask_personal_data
 from bot.service import ConversationService
 from bot.state import ConversationStore, make_store
@@ -81,6 +83,16 @@ class Runtime:
         self.database.dispose()
 
 
+def load_hub_directory(settings: Settings) -> Directory:
+    """The hub directory; a broken one is logged and referrals are not offered until it is fixed."""
+    try:
+        return load_directory(settings.root / "referrals" / "hubs")
+    except DirectoryError as exc:
+        for problem in exc.problems:
+            log.error("hub directory problem: %s", problem)
+        return Directory(hubs=())
+
+
 def describe_channels(settings: Settings) -> list[str]:
     """One line per channel saying whether it is on and, if not, which setting is missing."""
     lines = ["rest: on (web chat and tests)"]
@@ -119,7 +131,18 @@ async def start_runtime(settings: Settings, *, manage_rasa: bool = True) -> Runt
     store = make_store(settings)
     content = ContentSource(settings.content_dir)
     recorder = SqlRecorder(session_factory(database), settings.secret_key, mask_personal_data)
-    conversations = ConversationService(store, nlu, content, settings.secret_key, recorder)
+    sessions = session_factory(database)
+    referrals = ReferralLog(sessions, settings.var_dir / "spool" / "referrals.jsonl")
+    await asyncio.to_thread(referrals.replay)
+    conversations = ConversationService(
+        store,
+        nlu,
+        content,
+        settings.secret_key,
+        recorder,
+        directory=load_hub_directory(settings),
+        referrals=referrals,
+    )
     twilio = TwilioChannel(
         settings.twilio_auth_token,
         settings.twilio_account_sid,

@@ -5,6 +5,7 @@ Every channel calls `ConversationService.handle`; a failure in one conversation 
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import time
@@ -12,10 +13,12 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Protocol
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from bot.channels.base import InboundMessage, OutboundMessage
 from bot.content.library import ContentSource
 from bot.dialogue import replies
-from bot.dialogue.engine import Turn, respond
+from bot.dialogue.engine import EMPTY_DIRECTORY, Turn, respond
 from bot.dialogue.keywords import number_choice
 from bot.dialogue.state import ConversationState
 from bot.i18n import translate
@@ -23,6 +26,8 @@ from bot.metrics import HANDLE_SECONDS
 from bot.nlu.client import NluService
 from bot.nlu.types import FALLBACK_INTENT, NluResult
 from bot.privacy import pseudonymise
+from bot.referrals import Directory
+from bot.referrals.log import ReferralLog, ReferralRecord
 from bot.state.base import ConversationStore, StoreUnavailable
 
 log = logging.getLogger("infobot.conversation")
@@ -49,8 +54,11 @@ class ConversationService:
         secret_key: bytes,
         recorder: TurnRecorder | None = None,
         today: Callable[[], dt.date] = dt.date.today,
+        directory: Directory = EMPTY_DIRECTORY,
+        referrals: ReferralLog | None = None,
     ) -> None:
         self.store, self.nlu, self.content = store, nlu, content
+        self.directory, self.referrals = directory, referrals
         self.recorder: TurnRecorder = recorder or NullRecorder()
         self._secret = secret_key
         self._today = today
@@ -74,6 +82,7 @@ class ConversationService:
                 async with self.store.lock(inbound.conversation_id):
                     state = ConversationState.from_dict(await self.store.get(inbound.conversation_id))
                     turn = await self._decide(state, inbound)
+                    await self._log_referrals(inbound, turn)
                     await self.store.update(inbound.conversation_id, turn.state.to_dict())
             except StoreUnavailable as exc:
                 log.error("store unavailable, answering without memory: %s", exc, extra={"conversation": who})
@@ -91,11 +100,42 @@ class ConversationService:
             log.info("event %s", event.name, extra={"conversation": who, "channel": inbound.channel})
         return [replace(m, channel=inbound.channel, reply_from=turn.state.reply_from) for m in turn.messages]
 
+    async def _log_referrals(self, inbound: InboundMessage, turn: Turn) -> None:
+        """Consented referrals are written ahead (spool, then SQL) before the person is told."""
+        if self.referrals is None:
+            return
+        for event in turn.events:
+            data = event.data
+            if event.name == "referral_consented":
+                record = ReferralRecord.now(
+                    code=data["code"],
+                    idempotency_key=data["idempotency_key"],
+                    service=data["service"],
+                    hub_id=data["hub_id"],
+                    country=data["country"],
+                    language=turn.state.language or "es",
+                    channel=inbound.channel,
+                    person=pseudonymise(self._secret, inbound.conversation_id),
+                    consent_version=data["consent_version"],
+                )
+                outcome = await asyncio.to_thread(self.referrals.log, record)
+                log.info("referral %s %s", record.code, outcome)
+            elif event.name == "referral_disaggregated":
+                sex, age = data.get("sex"), data.get("age")
+                await asyncio.to_thread(self._disaggregate, data["code"], sex, age)
+
+    def _disaggregate(self, code: str, sex: str | None, age: str | None) -> None:
+        assert self.referrals is not None
+        try:
+            self.referrals.disaggregate(code, sex, age)
+        except SQLAlchemyError:  # optional statistics: never worth failing the conversation
+            log.warning("could not store optional referral statistics for %s", code)
+
     async def _decide(self, state: ConversationState, inbound: InboundMessage) -> Turn:
         reply_from = inbound.metadata.get("reply_from")
         state = replace(state, last_inbound_at=inbound.received_at, reply_from=reply_from or state.reply_from)
         parse = await self._parse(state, inbound.text)
-        return respond(state, inbound, parse, self.content.current(), self._today())
+        return respond(state, inbound, parse, self.content.current(), self._today(), self.directory)
 
     async def _parse(self, state: ConversationState, text: str) -> NluResult:
         """Numbers, button payloads and media need no NLU: they keep the conversation's language."""

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 
 from bot.channels.base import Button, InboundMessage, OutboundMessage
 from bot.content.library import ContentLibrary
-from bot.dialogue import replies
+from bot.dialogue import referral, replies
 from bot.dialogue.keywords import is_opt_in, is_opt_out, mentioned_country, number_choice
 from bot.dialogue.language import choose_language
 from bot.dialogue.state import ConversationState, Event
@@ -23,6 +23,7 @@ from bot.dialogue.topics import (
 )
 from bot.i18n import N_, translate
 from bot.nlu.types import FALLBACK_INTENT, NluResult
+from bot.referrals import Directory
 from bot.scam import assess, mask_personal_data, render_assessment
 
 REPORT_PAYLOAD = "/report_scam"
@@ -36,6 +37,8 @@ SMALL_TALK = {
     "deny": N_("All right. If you need anything, choose a topic:"),
     "out_of_scope": N_("I can only help with information for migrants. This is what I can do:"),
 }
+ESCALATING = {"ask_human": "asked", "emergency": "emergency", "ask_trafficking": "trafficking"}
+EMPTY_DIRECTORY = Directory(hubs=())
 
 
 @dataclass
@@ -45,74 +48,95 @@ class Turn:
     events: list[Event] = field(default_factory=list)
 
 
+@dataclass
+class _Ctx:
+    """Everything one decision reads; only `turn` is written."""
+
+    turn: Turn
+    inbound: InboundMessage
+    content: ContentLibrary
+    today: dt.date
+    directory: Directory
+
+    @property
+    def st(self) -> ConversationState:
+        return self.turn.state
+
+    @property
+    def to(self) -> str:
+        return self.inbound.sender
+
+    @property
+    def lang(self) -> str:
+        return self.turn.state.language or "es"
+
+
 def respond(
     state: ConversationState,
     inbound: InboundMessage,
     parse: NluResult,
     content: ContentLibrary,
     today: dt.date,
+    directory: Directory = EMPTY_DIRECTORY,
 ) -> Turn:
     """Decide the replies to one message."""
-    turn = Turn(
-        replace(
-            state, options=list(state.options), last_signals=list(state.last_signals), turns=state.turns + 1
-        )
-    )
-    st, to = turn.state, inbound.sender
-    if is_opt_out(inbound.text):
-        if not st.opted_out:
-            st.opted_out = True
-            lang = st.language or parse.language
-            turn.messages.append(
-                replies.say(
-                    to,
-                    lang,
-                    translate(lang, "You will not receive more messages from us. Write START to talk again."),
-                )
-            )
-            turn.events.append(Event("opted_out"))
-        return turn
-    if is_opt_in(inbound.text) and not inbound.text.strip().startswith("/"):
+    copied = replace(state, options=list(state.options), last_signals=list(state.last_signals))
+    ctx = _Ctx(Turn(copied), inbound, content, today, directory)
+    ctx.st.turns += 1
+    st, text = ctx.st, inbound.text
+    if is_opt_out(text):
+        return _opt_out(ctx, parse)
+    if is_opt_in(text) and not text.strip().startswith("/"):
         st.opted_out = False
-        turn.events.append(Event("opted_in"))
+        ctx.turn.events.append(Event("opted_in"))
         st.language = st.language or parse.language
-        return _finish(turn, [replies.welcome(to, st.language)])
-    if st.opted_out:
-        turn.events.append(Event("suppressed", {"reason": "opted_out"}))
-        return turn
-    if st.handed_over:
-        turn.events.append(Event("for_staff", {"text": inbound.text}))
-        return turn
-    if not inbound.text.strip():
+        return _finish(ctx, [replies.welcome(ctx.to, ctx.lang)])
+    if st.opted_out or st.handed_over:
+        ctx.turn.events.append(Event("suppressed" if st.opted_out else "for_staff"))
+        return ctx.turn
+    if not text.strip():
         lang = st.language or parse.language
         lead = translate(lang, "I can only read text. Write your question, or 0 to talk to a person.")
-        return _finish(turn, [replies.say(to, lang, lead)])
+        return _finish(ctx, [replies.say(ctx.to, lang, lead)])
     st.language = choose_language(st.language, parse)
-    payload = _choice_payload(st, inbound.text)
+    payload = _choice_payload(st, text)
+    if payload is None:
+        payload = _awaited_answer(st, parse)
     if payload is not None:
-        return _finish(turn, _on_payload(turn, to, payload, content, today))
-    if st.awaiting == "country" and (cc := mentioned_country(inbound.text)):
-        return _finish(turn, _on_payload(turn, to, f"/set_country:{cc}", content, today))
-    if cc := mentioned_country(inbound.text):
+        return _finish(ctx, _on_payload(ctx, payload))
+    if st.awaiting == "place":
+        return _finish(ctx, referral.choose_hub(st, ctx.to, ctx.lang, text, directory))
+    st.awaiting = None if st.awaiting in ("sex", "age") else st.awaiting
+    if cc := mentioned_country(text):
         st.country = cc
     if not parse.available:
-        turn.events.append(Event("nlu_unavailable"))
+        ctx.turn.events.append(Event("nlu_unavailable"))
         lead = translate(
-            st.language, "I cannot understand messages right now, sorry. Please choose a topic by number:"
+            ctx.lang, "I cannot understand messages right now, sorry. Please choose a topic by number:"
         )
-        return _finish(turn, [replies.menu(to, st.language, lead)])
+        return _finish(ctx, [replies.menu(ctx.to, ctx.lang, lead)])
     intent = parse.intent if parse.confidence >= CONFIDENCE_THRESHOLD else FALLBACK_INTENT
     if intent == FALLBACK_INTENT:
-        return _finish(turn, _on_fallback(turn, to, parse))
-    return _finish(turn, _on_intent(turn, to, intent, content, today, inbound.text))
+        return _finish(ctx, _on_fallback(ctx, parse))
+    return _finish(ctx, _on_intent(ctx, intent, text))
 
 
-def _finish(turn: Turn, messages: list[OutboundMessage]) -> Turn:
+def _opt_out(ctx: _Ctx, parse: NluResult) -> Turn:
+    if not ctx.st.opted_out:
+        ctx.st.opted_out = True
+        lang = ctx.st.language or parse.language
+        text = translate(lang, "You will not receive more messages from us. Write START to talk again.")
+        ctx.turn.messages.append(replies.say(ctx.to, lang, text))
+        ctx.turn.events.append(Event("opted_out"))
+    return ctx.turn
+
+
+def _finish(ctx: _Ctx, messages: list[OutboundMessage]) -> Turn:
     """Remember the numbered choices of the last message so '1', '2' refer to them."""
-    turn.messages.extend(messages)
+    ctx.turn.messages.extend(messages)
     last = messages[-1] if messages else None
-    turn.state.options = [b.payload for b in last.buttons] if last else []
-    return turn
+    ctx.st.options = [b.payload for b in last.buttons] if last else []
+    return ctx.turn
 
 
 def _choice_payload(st: ConversationState, text: str) -> str | None:
@@ -131,22 +155,46 @@ def _choice_payload(st: ConversationState, text: str) -> str | None:
     return MENU_PAYLOAD
 
 
-def _on_payload(
-    turn: Turn, to: str, payload: str, content: ContentLibrary, today: dt.date
-) -> list[OutboundMessage]:
-    st = turn.state
-    lang = st.language or "es"
+def _awaited_answer(st: ConversationState, parse: NluResult) -> str | None:
+    """Free text answering the question the bot asked: a country name, or yes/no to consent."""
+    if st.awaiting == "country" and (cc := mentioned_country(parse.text)):
+        return f"/set_country:{cc}"
+    if (
+        st.awaiting == "consent"
+        and parse.intent in ("affirm", "deny")
+        and parse.confidence >= CONFIDENCE_THRESHOLD
+    ):
+        return "/consent:yes" if parse.intent == "affirm" else "/consent:no"
+    return None
+
+
+def _on_payload(ctx: _Ctx, payload: str) -> list[OutboundMessage]:
+    st, to, lang = ctx.st, ctx.to, ctx.lang
     name, _, value = payload.lstrip("/").partition(":")
     if name == "set_country" and value:
         st.country, st.awaiting = value.upper(), None
         pending, st.pending_intent = st.pending_intent, None
-        turn.events.append(Event("country_set", {"country": st.country}))
+        ctx.turn.events.append(Event("country_set", {"country": st.country}))
+        if pending and pending.startswith("/"):
+            return _on_payload(ctx, pending)
         if pending:
-            return _on_intent(turn, to, pending, content, today)
+            return _on_intent(ctx, pending)
         return [replies.menu(to, lang, translate(lang, "Thank you. What would you like to know?"))]
+    if name == "refer" and value:
+        if st.country is None:
+            st.pending_intent, st.awaiting = payload, "country"
+            return [replies.ask_country(to, lang, "ask_info_hub")]
+        return referral.start(st, to, lang, value)
+    if name == "place":
+        return referral.choose_hub(st, to, lang, None, ctx.directory)
+    if name == "consent" and st.awaiting == "consent":
+        ids = referral.referral_code(ctx.inbound.conversation_id, ctx.inbound.received_at, st.turns)
+        return referral.consent(st, to, lang, value == "yes", ctx.directory, ids, ctx.turn.events)
+    if name in ("sex", "age") and st.awaiting == name:
+        return referral.disaggregation(st, to, lang, name, value, ctx.turn.events)
     if name == REPORT_PAYLOAD.lstrip("/") and st.last_offer:
         report = {"text": st.last_offer, "verdict": st.last_verdict, "signals": st.last_signals}
-        turn.events.append(Event("scam_reported", report))
+        ctx.turn.events.append(Event("scam_reported", report))
         st.last_offer = None
         thanks = translate(
             lang, "Thank you. Your report helps protect other people. Personal data was removed."
@@ -163,43 +211,41 @@ def _on_payload(
         or name in SMALL_TALK
         or name in {"ask_human", "emergency", "greet", "change_language"}
     ):
-        return _on_intent(turn, to, name, content, today)
+        return _on_intent(ctx, name)
     return [replies.menu(to, lang, translate(lang, "Please choose a topic by number:"))]
 
 
-def _on_fallback(turn: Turn, to: str, parse: NluResult) -> list[OutboundMessage]:
-    st = turn.state
+def _on_fallback(ctx: _Ctx, parse: NluResult) -> list[OutboundMessage]:
+    st = ctx.st
     st.fallback_count += 1
-    turn.events.append(Event("fallback", {"language": st.language, "count": st.fallback_count}))
+    ctx.turn.events.append(Event("fallback", {"language": st.language, "count": st.fallback_count}))
     if st.fallback_count >= 2:
         st.fallback_count = 0
-        turn.events.append(Event("escalation_requested", {"reason": "repeated_fallback"}))
-        return [replies.offer_person(to, st.language or "es")]
+        ctx.turn.events.append(Event("escalation_requested", {"reason": "repeated_fallback"}))
+        return [replies.offer_person(ctx.to, ctx.lang)]
     candidates = parse.top_intents(2, set(TOPIC_INTENTS))
-    return [replies.clarify(to, st.language or "es", candidates)]
+    return [replies.clarify(ctx.to, ctx.lang, candidates)]
 
 
-def _scam_check(turn: Turn, to: str, text: str, lang: str) -> list[OutboundMessage]:
+def _scam_check(ctx: _Ctx, text: str) -> list[OutboundMessage]:
     """An offer described in the message is assessed; a bare question gets the general fraud advice."""
-    assessment = assess(text, lang, turn.state.country) if text else None
+    assessment = assess(text, ctx.lang, ctx.st.country) if text else None
     if assessment is None or not assessment.signals:
         return []
-    turn.state.last_offer = mask_personal_data(text)
-    turn.state.last_verdict, turn.state.last_signals = assessment.verdict, list(assessment.signals)
-    turn.events.append(Event("scam_assessed", {"verdict": assessment.verdict, "signals": assessment.signals}))
+    ctx.st.last_offer = mask_personal_data(text)
+    ctx.st.last_verdict, ctx.st.last_signals = assessment.verdict, list(assessment.signals)
+    data = {"verdict": assessment.verdict, "signals": assessment.signals}
+    ctx.turn.events.append(Event("scam_assessed", data))
     buttons = (
-        Button(translate(lang, "Report this offer"), REPORT_PAYLOAD),
-        replies.topic_button(lang, "ask_human"),
-        replies.menu_button(lang),
+        Button(translate(ctx.lang, "Report this offer"), REPORT_PAYLOAD),
+        replies.topic_button(ctx.lang, "ask_human"),
+        replies.menu_button(ctx.lang),
     )
-    return [replies.say(to, lang, render_assessment(assessment, lang), buttons, "ask_fraud")]
+    return [replies.say(ctx.to, ctx.lang, render_assessment(assessment, ctx.lang), buttons, "ask_fraud")]
 
 
-def _on_intent(
-    turn: Turn, to: str, intent: str, content: ContentLibrary, today: dt.date, text: str = ""
-) -> list[OutboundMessage]:
-    st = turn.state
-    lang = st.language or "es"
+def _on_intent(ctx: _Ctx, intent: str, text: str = "") -> list[OutboundMessage]:
+    st, to, lang = ctx.st, ctx.to, ctx.lang
     st.fallback_count = 0
     if intent == "greet":
         return [replies.welcome(to, lang)]
@@ -208,33 +254,40 @@ def _on_intent(
         return [replies.ask_language(to, lang)]
     if intent in SMALL_TALK:
         return [replies.menu(to, lang, translate(lang, SMALL_TALK[intent]), intent)]
-    if intent == "ask_human":
-        turn.events.append(Event("escalation_requested", {"reason": "asked"}))
-        return [replies.handover(to, lang)]
-    if intent == "emergency":
-        turn.events.append(Event("escalation_requested", {"reason": "emergency", "priority": "urgent"}))
-        return _content_answer(turn, to, intent, content, today) + [replies.handover(to, lang, intent)]
-    if intent == "ask_fraud" and (checked := _scam_check(turn, to, text, lang)):
+    if intent in ESCALATING:
+        return _escalate(ctx, intent)
+    if intent == "ask_fraud" and (checked := _scam_check(ctx, text)):
         return checked
     if intent in COUNTRY_DEPENDENT and st.country is None:
         st.pending_intent, st.awaiting = intent, "country"
         return [replies.ask_country(to, lang, intent)]
-    return _content_answer(turn, to, intent, content, today)
+    return _content_answer(ctx, intent)
 
 
-def _content_answer(
-    turn: Turn, to: str, intent: str, content: ContentLibrary, today: dt.date
-) -> list[OutboundMessage]:
-    st = turn.state
-    lang = st.language or "es"
-    entry = content.lookup(intent, lang, st.country)
+def _escalate(ctx: _Ctx, intent: str) -> list[OutboundMessage]:
+    """A person is needed: safety guidance first where there is some, then the handover message."""
+    reason = ESCALATING[intent]
+    data = {"reason": reason, **({"priority": "urgent"} if reason == "emergency" else {})}
+    ctx.turn.events.append(Event("escalation_requested", data))
+    guidance = _content_answer(ctx, intent) if intent != "ask_human" else []
+    return guidance + [replies.handover(ctx.to, ctx.lang, intent, ctx.st.country)]
+
+
+def _content_answer(ctx: _Ctx, intent: str) -> list[OutboundMessage]:
+    st, lang = ctx.st, ctx.lang
+    entry = ctx.content.lookup(intent, lang, st.country)
     if entry is None:
-        turn.events.append(Event("content_missing", {"intent": intent, "language": lang}))
+        ctx.turn.events.append(Event("content_missing", {"intent": intent, "language": lang}))
         lead = translate(
             lang, "Sorry, I do not have this information yet. Reply 0 to talk to a person, or choose a topic:"
         )
-        return [replies.menu(to, lang, lead, intent)]
-    turn.events.append(
-        Event("answered", {"intent": intent, "content_id": entry.content_id, "stale": entry.is_stale(today)})
+        return [replies.menu(ctx.to, lang, lead, intent)]
+    stale = entry.is_stale(ctx.today)
+    ctx.turn.events.append(
+        Event("answered", {"intent": intent, "content_id": entry.content_id, "stale": stale})
     )
-    return [replies.answer(to, lang, entry, today)]
+    message = replies.answer(ctx.to, lang, entry, ctx.today)
+    offer = referral.offer_button(lang, intent, st) if ctx.directory.hubs else None
+    if offer is not None:
+        message = replace(message, buttons=(offer, *message.buttons))
+    return [message]

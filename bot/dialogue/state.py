@@ -23,6 +23,11 @@ class ConversationState:
     """A person from the hotline holds the conversation: the bot stays quiet (opt-out still works)."""
     reply_from: str | None = None
     """Our address the person last wrote to (a Twilio number), for messages sent later."""
+    referral_declined: bool = False
+    """Declining a referral is respected: it is not offered again in this conversation."""
+    ref_service: str | None = None
+    ref_hub: str | None = None
+    ref_code: str | None = None
     last_offer: str | None = None
     """The last offer the person asked us to check, personal data masked, kept until reported."""
     last_verdict: str | None = None
