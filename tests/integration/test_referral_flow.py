@@ -1,0 +1,97 @@
+"""The whole referral conversation through the REST channel, in four languages, with the real Rasa."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from starlette.testclient import TestClient
+
+from bot.app import create_app
+from bot.db.models import Referral
+from tests.helpers.app import make_settings
+
+
+@pytest.fixture(scope="module")
+def client(rasa_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    settings = make_settings(tmp_path_factory.mktemp("referrals"), RASA_URL=rasa_url)
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+def say(client: TestClient, sender: str, text: str) -> list[dict[str, Any]]:
+    response = client.post("/webhooks/rest/webhook", json={"sender": sender, "message": text})
+    assert response.status_code == 200, response.text
+    replies: list[dict[str, Any]] = response.json()
+    return replies
+
+
+def number_of(reply: dict[str, Any], payload_start: str) -> str:
+    return next(b["number"] for b in reply["buttons"] if b["payload"].startswith(payload_start))
+
+
+def referrals(client: TestClient) -> list[Any]:
+    runtime = client.app.state.runtime  # type: ignore[attr-defined]
+    with runtime.database.connect() as conn:
+        return list(conn.execute(select(Referral)).all())
+
+
+CASES = [
+    ("es", "quiero pedir refugio en mexico, que hago", "Tapachul", "si claro", "mx-tapachula", "asylum"),
+    ("en", "how can i get a work permit in costa rica", "san jose", "yes", "cr-san-jose", "labour"),
+    ("fr", "j'ai perdu mon passeport au panama, comment faire", "david", "oui", "pa-david", "documents"),
+    (
+        "ht",
+        "kijan pou m jwenn papye pou m rete legal nan Dominikani",
+        "dajabon",
+        "wi",
+        "do-dajabon",
+        "regularization",
+    ),
+]
+
+
+@pytest.mark.parametrize(("lang", "question", "place", "yes", "hub", "service"), CASES)
+def test_a_consented_referral_is_logged_and_its_code_given(
+    client: TestClient, lang: str, question: str, place: str, yes: str, hub: str, service: str
+) -> None:
+    sender = f"ref-{lang}"
+    [answer] = say(client, sender, question)
+    assert answer["metadata"]["language"] == lang and answer["metadata"]["content_id"]
+    [where] = say(client, sender, number_of(answer, "/refer:"))
+    [consent] = say(client, sender, place)
+    assert "?" in consent["text"] and consent["metadata"]["language"] == lang
+    assert [b["payload"] for b in consent["buttons"]] == ["/consent:yes", "/consent:no"]
+    done, optional = say(client, sender, yes)
+    code = next(word.rstrip(".") for word in done["text"].split() if "-" in word and word[:3].isupper())
+    stored = {r.code: r for r in referrals(client)}
+    assert code in stored
+    row = stored[code]
+    assert (row.hub_id, row.service, row.language, row.channel, row.status) == (
+        hub,
+        service,
+        lang,
+        "rest",
+        "new",
+    )
+    assert sender not in row.person  # pseudonymous
+    [age_question] = say(client, sender, number_of(optional, "/sex:skip"))
+    say(client, sender, number_of(age_question, "/age:18-29"))
+    row = {r.code: r for r in referrals(client)}[code]
+    assert (row.sex, row.age_group) == (None, "18-29")
+    del where
+
+
+def test_declining_is_respected_and_never_asked_again(client: TestClient) -> None:
+    sender = "ref-decline"
+    [answer] = say(client, sender, "quiero pedir asilo en mexico")
+    say(client, sender, number_of(answer, "/refer:"))
+    consent = say(client, sender, "tapachula")[0]
+    before = len(referrals(client))
+    [declined] = say(client, sender, number_of(consent, "/consent:no"))
+    assert len(referrals(client)) == before
+    [again] = say(client, sender, "/ask_asylum")
+    assert not any(b["payload"].startswith("/refer:") for b in again["buttons"])
+    assert declined["metadata"]["language"] == "es"
