@@ -1,4 +1,4 @@
-"""The HTTP service: webhooks, health, metrics and the web chat page."""
+"""The HTTP service: webhooks, health, metrics, the web chat page and the staff console."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 from bot.config import Settings
+from bot.console import console_app
 from bot.metrics import metrics_response
 from bot.runtime import Runtime, start_runtime
 from bot.webhooks import rest_webhook, telegram_webhook, twilio_status, twilio_webhook
@@ -61,5 +62,6 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, manage_ras
         Route("/webhooks/twilio", twilio_webhook, methods=["POST"]),
         Route("/webhooks/twilio/status", twilio_status, methods=["POST"]),
         Route("/webhooks/telegram", telegram_webhook, methods=["POST"]),
+        Mount("/console", app=console_app(settings)),
     ]
     return Starlette(routes=routes, lifespan=lifespan)

@@ -39,6 +39,12 @@ def _parser() -> argparse.ArgumentParser:
         dest="content_command", required=True
     )
     content.add_parser("check", help="validate content/ and the UI catalogs")
+    staff = sub.add_parser("staff", help="console accounts").add_subparsers(
+        dest="staff_command", required=True
+    )
+    add = staff.add_parser("add", help="create a console account; the password is read from stdin")
+    add.add_argument("email")
+    add.add_argument("--role", required=True, help="agent, editor or admin")
     return parser
 
 
@@ -99,7 +105,37 @@ def _cmd_scam(settings: Settings, args: argparse.Namespace) -> int:
     return run_scam_check(sys.stdin, sys.stdout, sys.stderr)
 
 
-COMMANDS = {"scam": _cmd_scam, "serve": _cmd_serve, "chat": _cmd_chat, "train": _cmd_train, "nlu": _cmd_nlu}
+def _cmd_staff(settings: Settings, args: argparse.Namespace) -> int:
+    from getpass import getpass
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.console.accounts import AccountError, add_staff
+    from bot.db import make_engine, migrate
+
+    password = getpass("Password: ") if sys.stdin.isatty() else sys.stdin.readline().rstrip("\r\n")
+    engine = make_engine(settings.database_url)
+    try:
+        migrate(engine)
+        add_staff(engine, args.email, args.role, password)
+    except AccountError as exc:
+        raise UsageError(str(exc)) from exc
+    except SQLAlchemyError as exc:
+        raise UsageError(f"the database at DATABASE_URL is not usable ({exc.__class__.__name__})") from exc
+    finally:
+        engine.dispose()
+    print(f"{args.email.strip().lower()}: {args.role} account created; log in at /console/")
+    return 0
+
+
+COMMANDS = {
+    "scam": _cmd_scam,
+    "serve": _cmd_serve,
+    "chat": _cmd_chat,
+    "train": _cmd_train,
+    "nlu": _cmd_nlu,
+    "staff": _cmd_staff,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -22,6 +22,9 @@ async def _announce_when_ready(server: uvicorn.Server, host: str, port: int, sta
     print(f"  web chat:       {base}/", flush=True)
     print(f"  REST webhook:   {base}/webhooks/rest/webhook", flush=True)
     print(f"  health:         {base}/healthz", flush=True)
+    print(f"  staff console:  {base}/console/", flush=True)
+    print("  first console account: .venv/bin/infobot staff add you@example.org --role admin", flush=True)
+    print("                         (it asks for the password on stdin)", flush=True)
 
 
 async def serve(settings: Settings, host: str, port: int) -> int:

@@ -1,0 +1,162 @@
+"""One escalated conversation: transcript, claim, reply, internal note, close with an outcome."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+
+from bot.console.canned import canned_replies
+from bot.console.handover import deliver, hand_back_text, set_handed_over
+from bot.console.security import AGENTS, Staff, guard
+from bot.console.web import audit, back, db, flash, render, runtime
+from bot.db.models import Escalation, TranscriptMessage
+
+OUTCOMES = ("answered", "referred", "no_response", "not_needed", "duplicate")
+TRANSCRIPT_LIMIT = 300
+
+
+def _load(session: Session, escalation_id: int) -> tuple[Escalation, list[TranscriptMessage]] | None:
+    escalation = session.get(Escalation, escalation_id)
+    if escalation is None:
+        return None
+    query = (
+        select(TranscriptMessage)
+        .where(TranscriptMessage.person == escalation.person)
+        .order_by(TranscriptMessage.at.desc(), TranscriptMessage.id.desc())
+        .limit(TRANSCRIPT_LIMIT)
+    )
+    return escalation, list(reversed(list(session.scalars(query))))
+
+
+def _id(request: Request) -> int:
+    return int(request.path_params["escalation_id"])
+
+
+def _url(escalation_id: int) -> str:
+    return f"/console/conversations/{escalation_id}"
+
+
+@guard(*AGENTS)
+async def conversation_page(request: Request, staff: Staff) -> Response:
+    found = await db(request, lambda s: _load(s, _id(request)))
+    if found is None:
+        return PlainTextResponse("no such conversation", status_code=404)
+    escalation, transcript = found
+    await audit(request, staff, "view_conversation", f"escalation:{escalation.id}")
+    return render(
+        request,
+        "conversation.html",
+        esc=escalation,
+        transcript=transcript,
+        canned=canned_replies(),
+        outcomes=OUTCOMES,
+        mine=escalation.status == "claimed" and escalation.claimed_by == staff.email,
+    )
+
+
+@guard(*AGENTS, page=False)
+async def transcript_part(request: Request, staff: Staff) -> Response:
+    """The transcript alone, polled so new messages appear without a reload."""
+    found = await db(request, lambda s: _load(s, _id(request)))
+    if found is None:
+        return PlainTextResponse("no such conversation", status_code=404)
+    return render(request, "_transcript.html", transcript=found[1])
+
+
+@guard(*AGENTS)
+async def claim(request: Request, staff: Staff) -> Response:
+    """One agent at a time: only an open escalation can be claimed (atomic in SQL)."""
+    escalation_id = _id(request)
+
+    def take(session: Session) -> Escalation | None:
+        changed = session.execute(
+            update(Escalation)
+            .where(Escalation.id == escalation_id, Escalation.status == "open")
+            .values(status="claimed", claimed_by=staff.email, claimed_at=dt.datetime.now(dt.UTC))
+        )
+        return session.get(Escalation, escalation_id) if changed.rowcount else None  # type: ignore[attr-defined]
+
+    escalation = await db(request, take)
+    if escalation is None:
+        flash(request, "Someone else has already claimed this conversation, or it is closed.", "error")
+        return back(_url(escalation_id))
+    await set_handed_over(runtime(request), escalation.conversation_id, True)
+    await audit(request, staff, "claim", f"escalation:{escalation_id}")
+    flash(request, "You hold this conversation now: the bot stays quiet until you close it.")
+    return back(_url(escalation_id))
+
+
+async def _held(request: Request, staff: Staff) -> Escalation | None:
+    escalation = await db(request, lambda s: s.get(Escalation, _id(request)))
+    if escalation is None or escalation.status != "claimed" or escalation.claimed_by != staff.email:
+        flash(request, "Claim the conversation first: only the person holding it can do this.", "error")
+        return None
+    return escalation
+
+
+async def _note(request: Request, person: str, direction: str, author: str | None, text: str) -> None:
+    row = TranscriptMessage(person=person, direction=direction, author=author, text=text)
+    await db(request, lambda s: s.add(row))
+
+
+@guard(*AGENTS)
+async def reply(request: Request, staff: Staff) -> Response:
+    text = str((await request.form()).get("text", "")).strip()
+    escalation = await _held(request, staff)
+    if escalation is None or not text:
+        return back(_url(_id(request)))
+    result = await deliver(
+        runtime(request), escalation.conversation_id, escalation.channel, text, escalation.language
+    )
+    if result.ok:
+        await _note(request, escalation.person, "staff", staff.email, text)
+        flash(request, "Sent.")
+    else:
+        flash(request, result.problem, "error")
+    await audit(request, staff, "reply" if result.ok else "reply_refused", f"escalation:{escalation.id}")
+    return back(_url(escalation.id))
+
+
+@guard(*AGENTS)
+async def note(request: Request, staff: Staff) -> Response:
+    text = str((await request.form()).get("text", "")).strip()
+    escalation = await db(request, lambda s: s.get(Escalation, _id(request)))
+    if escalation is None:
+        return PlainTextResponse("no such conversation", status_code=404)
+    if text:
+        await _note(request, escalation.person, "note", staff.email, text)
+        await audit(request, staff, "note", f"escalation:{escalation.id}")
+    return back(_url(escalation.id))
+
+
+@guard(*AGENTS)
+async def close(request: Request, staff: Staff) -> Response:
+    outcome = str((await request.form()).get("outcome", ""))
+    escalation = await _held(request, staff)
+    if escalation is None:
+        return back(_url(_id(request)))
+    if outcome not in OUTCOMES:
+        flash(request, f"Choose an outcome: {', '.join(OUTCOMES)}.", "error")
+        return back(_url(escalation.id))
+
+    def finish(session: Session) -> None:
+        row = session.get(Escalation, escalation.id)
+        if row is not None:
+            row.status, row.outcome, row.closed_at = "closed", outcome, dt.datetime.now(dt.UTC)
+
+    await db(request, finish)
+    rt = runtime(request)
+    await set_handed_over(rt, escalation.conversation_id, False)
+    text = hand_back_text(escalation.language)
+    result = await deliver(rt, escalation.conversation_id, escalation.channel, text, escalation.language)
+    if result.ok:
+        await _note(request, escalation.person, "bot", None, text)
+        flash(request, f"Closed ({outcome}). The bot answers this person again.")
+    else:
+        flash(request, f"Closed ({outcome}). The hand-back message was not sent: {result.problem}", "error")
+    await audit(request, staff, "close", f"escalation:{escalation.id}:{outcome}")
+    return back("/console/")
