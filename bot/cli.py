@@ -10,6 +10,8 @@ import sys
 import time
 from collections.abc import Sequence
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from bot import COUNTRIES, LANGUAGES
 from bot.config import ConfigError, Settings
 
@@ -33,6 +35,15 @@ def _parser() -> argparse.ArgumentParser:
     nlu.add_parser("parse", help="JSON lines {text} on stdin -> intent and language per line")
     evaluate = nlu.add_parser("eval", help="score the NLU on JSON lines {text, intent, lang?}")
     evaluate.add_argument("file")
+    referrals = sub.add_parser("referrals", help="referral log").add_subparsers(
+        dest="referrals_command", required=True
+    )
+    export = referrals.add_parser("export", help="the referral log, pseudonymised")
+    export.add_argument("--since", type=_date, default=None)
+    export.add_argument("--format", choices=("csv", "json"), default="csv")
+    report = sub.add_parser("report", help="the month's figures as CSV and PNG charts")
+    report.add_argument("--month", required=True)
+    report.add_argument("--out", default="var/reports")
     scam = sub.add_parser("scam", help="scam check").add_subparsers(dest="scam_command", required=True)
     scam.add_parser("check", help='JSON lines {"text"} on stdin -> verdict and signals per line')
     content = sub.add_parser("content", help="content tools").add_subparsers(
@@ -99,6 +110,45 @@ def _cmd_nlu(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(evaluate_file(settings, args.file, sys.stdout, sys.stderr))
 
 
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"'{value}' is not a date: use YYYY-MM-DD") from exc
+
+
+def _database(settings: Settings):  # type: ignore[no-untyped-def]
+    from bot.db import make_engine, migrate
+
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    return engine
+
+
+def _cmd_referrals(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.reports.export import referral_rows, write_export
+
+    write_export(referral_rows(_database(settings), args.since), args.format, sys.stdout)
+    return 0
+
+
+def _cmd_report(settings: Settings, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from bot.reports.monthly import build_report, month_bounds, write_report
+
+    try:
+        month_bounds(args.month)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    report = build_report(_database(settings), args.month, settings.content_dir)
+    files = write_report(report, Path(args.out))
+    for name, value in report.tables["summary"]:
+        print(f"{name}: {value}")
+    print(f"{len(files)} files written to {args.out}")
+    return 0
+
+
 def _cmd_scam(settings: Settings, args: argparse.Namespace) -> int:
     from bot.scam.batch import run_scam_check
 
@@ -129,6 +179,8 @@ def _cmd_staff(settings: Settings, args: argparse.Namespace) -> int:
 
 
 COMMANDS = {
+    "referrals": _cmd_referrals,
+    "report": _cmd_report,
     "scam": _cmd_scam,
     "serve": _cmd_serve,
     "chat": _cmd_chat,
@@ -148,6 +200,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return COMMANDS[args.command](settings, args)
     except (UsageError, ConfigError, OSError) as exc:
         print(f"infobot: error: {exc}", file=sys.stderr)
+        return 2
+    except SQLAlchemyError as exc:
+        print(
+            f"infobot: error: the database at DATABASE_URL is not usable ({exc.__class__.__name__})",
+            file=sys.stderr,
+        )
         return 2
     except KeyboardInterrupt:
         return 130
