@@ -28,6 +28,7 @@ from bot.nlu.types import FALLBACK_INTENT, NluResult
 from bot.privacy import pseudonymise
 from bot.referrals import Directory
 from bot.referrals.log import ReferralLog, ReferralRecord
+from bot.referrals.notify import HubNotifier
 from bot.state.base import ConversationStore, StoreUnavailable
 
 log = logging.getLogger("infobot.conversation")
@@ -59,6 +60,7 @@ class ConversationService:
     ) -> None:
         self.store, self.nlu, self.content = store, nlu, content
         self.directory, self.referrals = directory, referrals
+        self._tasks: set[asyncio.Task[bool]] = set()
         self.recorder: TurnRecorder = recorder or NullRecorder()
         self._secret = secret_key
         self._today = today
@@ -120,9 +122,19 @@ class ConversationService:
                 )
                 outcome = await asyncio.to_thread(self.referrals.log, record)
                 log.info("referral %s %s", record.code, outcome)
+                self._notify_hub(record)
             elif event.name == "referral_disaggregated":
                 sex, age = data.get("sex"), data.get("age")
                 await asyncio.to_thread(self._disaggregate, data["code"], sex, age)
+
+    def _notify_hub(self, record: ReferralRecord) -> None:
+        """Deliver to the hub's webhook in the background; the person's reply does not wait for it."""
+        hub = self.directory.get(record.hub_id)
+        if self.referrals is None or hub is None or not hub.webhook_url:
+            return
+        task = asyncio.get_running_loop().create_task(HubNotifier(self.referrals).notify(record, hub))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def _disaggregate(self, code: str, sex: str | None, age: str | None) -> None:
         assert self.referrals is not None
