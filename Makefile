@@ -8,9 +8,13 @@ VENV_BIN := .venv/bin
 PO_FILES := $(wildcard bot/locale/*/LC_MESSAGES/messages.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
-.PHONY: install run test train chat lint locale extract-messages clean bench
+.PHONY: install run test train chat lint locale extract-messages clean bench chromium
 
-install: .venv/.installed .venv-rasa/.installed locale
+install: .venv/.installed .venv-rasa/.installed locale chromium
+
+# The console's browser tests drive Debian's chromium (/usr/bin/chromium) through Playwright.
+chromium:
+	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 
 .venv/.installed: pyproject.toml uv.lock
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
