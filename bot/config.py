@@ -43,6 +43,7 @@ class Settings:
     telegram_api_base: str
     nlu_timeout: float
     conversation_ttl_seconds: int
+    retention_days: int = 90
 
     @property
     def var_dir(self) -> Path:
@@ -72,9 +73,10 @@ class Settings:
         try:
             nlu_timeout = float(env.get("INFOBOT_NLU_TIMEOUT", "3"))
             ttl = int(env.get("INFOBOT_CONVERSATION_TTL", str(30 * 24 * 3600)))
+            retention_days = int(env.get("INFOBOT_RETENTION_DAYS", "90"))
         except ValueError as exc:
             raise ConfigError(
-                f"INFOBOT_NLU_TIMEOUT / INFOBOT_CONVERSATION_TTL must be numbers: {exc}"
+                f"INFOBOT_NLU_TIMEOUT, INFOBOT_CONVERSATION_TTL, INFOBOT_RETENTION_DAYS: not a number ({exc})"
             ) from exc
         return cls(
             root=root,
@@ -91,4 +93,5 @@ class Settings:
             telegram_api_base=env.get("TELEGRAM_API_BASE") or "https://api.telegram.org/bot",
             nlu_timeout=nlu_timeout,
             conversation_ttl_seconds=ttl,
+            retention_days=retention_days,
         )

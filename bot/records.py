@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -22,6 +22,7 @@ from bot.db.models import (
     DeliveryStatus,
     Escalation,
     MessageEvent,
+    Referral,
     ScamReport,
     TranscriptMessage,
     UnansweredQuestion,
@@ -31,8 +32,41 @@ from bot.dialogue.state import ConversationState
 from bot.privacy import pseudonymise
 
 log = logging.getLogger(__name__)
+ERASED = "erased"
 PRIORITY = {"emergency": 0, "trafficking": 1, "asked": 2, "repeated_fallback": 3, "staff": 2}
 """Lower is more urgent: the console queue is ordered by priority, then waiting time."""
+
+
+def erase_person(sessions: sessionmaker[Session], person: str) -> None:
+    """A deletion request: transcripts, unanswered questions and addresses go; statistics stay anonymous."""
+    with sessions.begin() as session:
+        session.execute(delete(TranscriptMessage).where(TranscriptMessage.person == person))
+        session.execute(delete(UnansweredQuestion).where(UnansweredQuestion.person == person))
+        session.execute(delete(ScamReport).where(ScamReport.person == person))
+        session.execute(
+            update(Escalation)
+            .where(Escalation.person == person)
+            .values(conversation_id="", person=ERASED, status="closed", outcome="erased")
+        )
+        for model in (Referral, MessageEvent):
+            session.execute(update(model).where(model.person == person).values(person=ERASED))
+
+
+def purge_expired(sessions: sessionmaker[Session], days: int, now: dt.datetime | None = None) -> int:
+    """Retention: transcripts and unanswered questions older than `days` go; closed escalations lose
+    their address. Returns the number of rows deleted."""
+    cutoff = (now or dt.datetime.now(dt.UTC)) - dt.timedelta(days=days)
+    with sessions.begin() as session:
+        deleted = 0
+        for model in (TranscriptMessage, UnansweredQuestion):
+            result: CursorResult[Any] = session.execute(delete(model).where(model.at < cutoff))  # type: ignore[assignment]
+            deleted += result.rowcount
+        session.execute(
+            update(Escalation)
+            .where(Escalation.status == "closed", Escalation.created_at < cutoff)
+            .values(conversation_id="")
+        )
+    return int(deleted or 0)
 
 
 class SqlRecorder:
@@ -52,6 +86,9 @@ class SqlRecorder:
 
     def _record(self, inbound: InboundMessage, turn: Turn) -> None:
         person = self.person(inbound.conversation_id)
+        if any(e.name == "erasure_requested" for e in turn.events):
+            erase_person(self._sessions, person)
+            return
         state = turn.state
         intent = next((m.intent for m in turn.messages if m.intent), None)
         with self._sessions.begin() as session:

@@ -23,7 +23,7 @@ from bot.nlu.client import NluService
 from bot.nlu.server import RasaServer
 from bot.nlu.session import start_nlu
 from bot.outbound import OutboundSender
-from bot.records import SqlRecorder
+from bot.records import SqlRecorder, purge_expired
 from bot.referrals import Directory, DirectoryError, load_directory
 from bot.referrals.log import ReferralLog
 from bot.scam import mask_personal_data
@@ -71,7 +71,26 @@ class Runtime:
         except SQLAlchemyError:
             return False
 
+    async def maintain(self, every_seconds: float = 6 * 3600) -> None:
+        """Retention and spool replay, forever: transcripts expire, spooled referrals reach SQL."""
+        sessions = session_factory(self.database)
+        while True:
+            try:
+                purged = await asyncio.to_thread(purge_expired, sessions, self.settings.retention_days)
+                replayed = (
+                    await asyncio.to_thread(self.conversations.referrals.replay)
+                    if self.conversations.referrals
+                    else 0
+                )
+                log.info("maintenance: %d expired rows purged, %d referrals replayed", purged, replayed)
+            except SQLAlchemyError as exc:
+                log.error("maintenance failed, will retry: %s", exc.__class__.__name__)
+            await asyncio.sleep(every_seconds)
+
     async def aclose(self) -> None:
+        for task in list(self._tasks):
+            if task.get_name() == "maintenance":
+                task.cancel()
         if self._tasks:
             await asyncio.wait(self._tasks, timeout=15)
         if self.rasa_server is not None:
@@ -158,16 +177,8 @@ async def start_runtime(settings: Settings, *, manage_rasa: bool = True) -> Runt
     sender = OutboundSender(channels, store, recorder.dead_letter)
     for line in describe_channels(settings):
         log.info("channel %s", line)
-    return Runtime(
-        settings,
-        store,
-        nlu,
-        content,
-        database,
-        recorder,
-        conversations,
-        twilio,
-        telegram,
-        sender,
-        rasa_server,
-    )
+    parts = (store, nlu, content, database, recorder, conversations, twilio, telegram, sender)
+    runtime = Runtime(settings, *parts, rasa_server=rasa_server)
+    maintenance = asyncio.get_running_loop().create_task(runtime.maintain(), name="maintenance")
+    runtime._tasks.add(maintenance)
+    return runtime

@@ -85,7 +85,10 @@ class ConversationService:
                     state = ConversationState.from_dict(await self.store.get(inbound.conversation_id))
                     turn = await self._decide(state, inbound)
                     await self._log_referrals(inbound, turn)
-                    await self.store.update(inbound.conversation_id, turn.state.to_dict())
+                    if any(e.name == "erasure_requested" for e in turn.events):
+                        await self.store.drop(inbound.conversation_id)
+                    else:
+                        await self.store.update(inbound.conversation_id, turn.state.to_dict())
             except StoreUnavailable as exc:
                 log.error("store unavailable, answering without memory: %s", exc, extra={"conversation": who})
                 turn = await self._decide(ConversationState(), inbound)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from bot.channels.base import Button, InboundMessage, OutboundMessage
 from bot.content.library import ContentLibrary
 from bot.dialogue import referral, replies
-from bot.dialogue.keywords import is_opt_in, is_opt_out, mentioned_country, number_choice
+from bot.dialogue.keywords import is_erasure_request, is_opt_in, is_opt_out, mentioned_country, number_choice
 from bot.dialogue.language import choose_language
 from bot.dialogue.state import ConversationState, Event
 from bot.dialogue.topics import (
@@ -91,6 +91,13 @@ def respond(
         ctx.turn.events.append(Event("opted_in"))
         st.language = st.language or parse.language
         return _finish(ctx, [replies.welcome(ctx.to, ctx.lang)])
+    if is_erasure_request(text):
+        lang = st.language or parse.language
+        ctx.turn.events.append(Event("erasure_requested"))
+        done = translate(
+            lang, "Your conversation data has been erased. Referral statistics keep no name or number."
+        )
+        return _finish(ctx, [replies.say(ctx.to, lang, done)])
     if st.opted_out or st.handed_over:
         ctx.turn.events.append(Event("suppressed" if st.opted_out else "for_staff"))
         return ctx.turn

@@ -121,3 +121,31 @@ def number_choice(text: str) -> int | None:
     """'1', ' 2. ', '#3' -> the number; anything else -> None."""
     match = re.fullmatch(r"\s*#?\s*(\d{1,2})\s*[.)]?\s*", text)
     return int(match.group(1)) if match else None
+
+
+ERASURE_PHRASES: tuple[str, ...] = (
+    "borrar mis datos",
+    "borren mis datos",
+    "eliminar mis datos",
+    "eliminen mis datos",
+    "borrar mi informacion",
+    "delete my data",
+    "erase my data",
+    "delete my information",
+    "remove my data",
+    "supprimer mes donnees",
+    "effacer mes donnees",
+    "supprimez mes donnees",
+    "effacez mes donnees",
+    "efase done m",
+    "efase done mwen",
+    "efase enfomasyon m",
+    "efase enfomasyon mwen",
+    "retire done m",
+)
+
+
+def is_erasure_request(text: str) -> bool:
+    """A request to erase one's conversation data, in any of the four languages."""
+    plain = normalise(text)
+    return any(phrase in plain for phrase in ERASURE_PHRASES)
