@@ -55,7 +55,7 @@ test: install
 	@cd intents && ../.venv-rasa/bin/rasa data validate --data data/nlu --domain domain.yml --config config.yml \
 		> ../var/rasa-validate.log 2>&1 || (cat ../var/rasa-validate.log; exit 1)
 	@! grep -iE "labeled with multiple|duplicate|not a valid" var/rasa-validate.log
-	$(VENV_BIN)/infobot content check
+	$(VENV_BIN)/infobot content check --quiet
 	$(VENV_BIN)/pytest -q
 
 lint: .venv/.installed

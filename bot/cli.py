@@ -49,7 +49,8 @@ def _parser() -> argparse.ArgumentParser:
     content = sub.add_parser("content", help="content tools").add_subparsers(
         dest="content_command", required=True
     )
-    content.add_parser("check", help="validate content/ and the UI catalogs")
+    check = content.add_parser("check", help="validate content/, the UI catalogs and the hub directory")
+    check.add_argument("--quiet", action="store_true", help="print errors only, not warnings")
     staff = sub.add_parser("staff", help="console accounts").add_subparsers(
         dest="staff_command", required=True
     )
@@ -73,11 +74,16 @@ def _cmd_train(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _cmd_content_check(settings: Settings, args: argparse.Namespace) -> int:
+    """Answers, UI catalogs and the hub directory: every problem with its file and line."""
+    from bot.content.catalogs import check_catalogs
     from bot.content.check import check_content
+    from bot.referrals import validate_directory
 
-    problems = check_content(settings.content_dir, dt.date.today())
+    problems = check_content(settings.content_dir, dt.date.today()) + check_catalogs()
+    problems += validate_directory(settings.root / "referrals" / "hubs", settings.root)
     for problem in problems:
-        print(problem)
+        if problem.severity == "error" or not args.quiet:
+            print(problem)
     errors = sum(1 for p in problems if p.severity == "error")
     print(f"{errors} error(s), {len(problems) - errors} warning(s)")
     return 1 if errors else 0

@@ -44,6 +44,7 @@ class Settings:
     nlu_timeout: float
     conversation_ttl_seconds: int
     retention_days: int = 90
+    content_override: Path | None = None
 
     @property
     def var_dir(self) -> Path:
@@ -51,7 +52,8 @@ class Settings:
 
     @property
     def content_dir(self) -> Path:
-        return self.root / "content"
+        """INFOBOT_CONTENT_DIR lets a country office keep its answers outside the code checkout."""
+        return self.content_override or self.root / "content"
 
     @property
     def intents_dir(self) -> Path:
@@ -94,4 +96,5 @@ class Settings:
             nlu_timeout=nlu_timeout,
             conversation_ttl_seconds=ttl,
             retention_days=retention_days,
+            content_override=Path(env["INFOBOT_CONTENT_DIR"]) if env.get("INFOBOT_CONTENT_DIR") else None,
         )
