@@ -62,10 +62,10 @@ async def preview(request: Request, staff: Staff) -> Response:
 
 
 def _top_unanswered(session: Session) -> list[tuple[str, str, int]]:
-    text = func.lower(UnansweredQuestion.text)
+    """(language, question as first written, times), grouping questions that differ only in case."""
     query = (
-        select(UnansweredQuestion.language, text, func.count())
-        .group_by(UnansweredQuestion.language, text)
+        select(UnansweredQuestion.language, func.min(UnansweredQuestion.text), func.count())
+        .group_by(UnansweredQuestion.language, func.lower(UnansweredQuestion.text))
         .order_by(func.count().desc())
         .limit(50)
     )

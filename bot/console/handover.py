@@ -50,6 +50,8 @@ async def deliver(
         return Delivery(False, f"Not sent — outside WhatsApp's 24-hour window: {exc}.")
     except ContactStopped as exc:
         return Delivery(False, f"Not sent — {exc}.")
+    if channel == "rest":
+        return Delivery(False, "Not sent — the web chat only shows answers to the person's own messages.")
     message = OutboundMessage(
         recipient=address(conversation_id),
         text=text,
