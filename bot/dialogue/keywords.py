@@ -89,7 +89,7 @@ def is_opt_out(text: str) -> bool:
 
 
 def is_opt_in(text: str) -> bool:
-    return normalise(text) in {normalise(w) for w in OPT_IN_WORDS}
+    return normalise(text) in _OPT_IN_PLAIN
 
 
 def _words_match(phrase: str, words: list[str]) -> bool:
@@ -97,24 +97,24 @@ def _words_match(phrase: str, words: list[str]) -> bool:
     return any(words[i : i + len(target)] == target for i in range(len(words) - len(target) + 1))
 
 
+def _normalised(table: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+    return {key: tuple(normalise(name) for name in names) for key, names in table.items()}
+
+
+def _the_one_named(text: str, table: dict[str, tuple[str, ...]]) -> str | None:
+    words = normalise(text).split()
+    found = {key for key, names in table.items() if any(_words_match(name, words) for name in names)}
+    return found.pop() if len(found) == 1 else None
+
+
 def mentioned_language(text: str) -> str | None:
     """The language a person names ('in English please', 'an kreyòl'), if exactly one."""
-    words = normalise(text).split()
-    found = {
-        lang
-        for lang, names in LANGUAGE_NAMES.items()
-        if any(_words_match(normalise(n), words) for n in names)
-    }
-    return found.pop() if len(found) == 1 else None
+    return _the_one_named(text, _LANGUAGE_NAMES_PLAIN)
 
 
 def mentioned_country(text: str) -> str | None:
     """The programme country a message names, if exactly one (accent- and case-insensitive)."""
-    words = normalise(text).split()
-    found = {
-        cc for cc, names in COUNTRY_NAMES.items() if any(_words_match(normalise(n), words) for n in names)
-    }
-    return found.pop() if len(found) == 1 else None
+    return _the_one_named(text, _COUNTRY_NAMES_PLAIN)
 
 
 def number_choice(text: str) -> int | None:
@@ -149,3 +149,8 @@ def is_erasure_request(text: str) -> bool:
     """A request to erase one's conversation data, in any of the four languages."""
     plain = normalise(text)
     return any(phrase in plain for phrase in ERASURE_PHRASES)
+
+
+_LANGUAGE_NAMES_PLAIN = _normalised(LANGUAGE_NAMES)
+_COUNTRY_NAMES_PLAIN = _normalised(COUNTRY_NAMES)
+_OPT_IN_PLAIN = frozenset(normalise(word) for word in OPT_IN_WORDS)
