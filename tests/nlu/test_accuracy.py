@@ -13,11 +13,12 @@ from bot.nlu.evaluation import Scores
 from bot.nlu.language import language_identifier
 
 HELDOUT = PROJECT_ROOT / "tests" / "nlu" / "heldout.jsonl"
-MINIMUM_ACCURACY = 0.85
+MINIMUM_ACCURACY = 0.86
+"""Achieved (bench/nlu.md, round 2): es 0.873, en 0.891, fr 0.883, ht 0.912; floor = lowest minus ~0.01."""
 
 
 @pytest.mark.rasa
-async def test_heldout_accuracy_is_at_least_085_in_every_language(rasa_url: str) -> None:
+async def test_heldout_accuracy_is_at_least_the_floor_in_every_language(rasa_url: str) -> None:
     items = [json.loads(line) for line in HELDOUT.read_text(encoding="utf-8").splitlines() if line.strip()]
     nlu = NluService(
         RasaClient(rasa_url, timeout=10.0), language_identifier(PROJECT_ROOT / "intents" / "data" / "nlu")
