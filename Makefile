@@ -8,9 +8,12 @@ VENV_BIN := .venv/bin
 PO_FILES := $(wildcard bot/locale/*/LC_MESSAGES/messages.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
-.PHONY: install run test train chat lint locale extract-messages clean bench chromium
+.PHONY: install install-app run test train chat lint locale extract-messages clean bench chromium
 
-install: .venv/.installed .venv-rasa/.installed locale chromium
+install: install-app chromium
+
+# What the service needs (make run, chat, train); the browser is only for the console tests.
+install-app: .venv/.installed .venv-rasa/.installed locale
 
 # The console's browser tests drive Debian's chromium (/usr/bin/chromium) through Playwright.
 chromium:
@@ -39,14 +42,14 @@ extract-messages: .venv/.installed
 		--omit-header -o bot/locale/messages.pot .
 	$(VENV_BIN)/pybabel update -i bot/locale/messages.pot -d bot/locale -D messages --no-fuzzy-matching
 
-train: install
+train: install-app
 	$(VENV_BIN)/infobot train
 
-run: install
+run: install-app
 	$(VENV_BIN)/infobot train
 	$(VENV_BIN)/infobot serve --host 127.0.0.1 --port 8000
 
-chat: install
+chat: install-app
 	$(VENV_BIN)/infobot chat
 
 test: install
@@ -65,3 +68,8 @@ lint: .venv/.installed
 
 clean:
 	rm -rf models var .pytest_cache .mypy_cache $(MO_FILES)
+
+# Benchmarks print figures as ratios against a baseline measured in the same run (see bench/README.md).
+bench: install-app
+	$(VENV_BIN)/python bench/webhooks.py
+	$(VENV_BIN)/python bench/scam.py

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from bot.config import PROJECT_ROOT, Settings
 
@@ -16,3 +17,11 @@ def make_settings(tmp_path: Path, **overrides: str) -> Settings:
         **overrides,
     }
     return Settings.from_env(env, root=PROJECT_ROOT)
+
+
+def say(client: Any, sender: str, text: str) -> list[dict[str, Any]]:
+    """One message through the REST channel; the replies, after checking the request succeeded."""
+    response = client.post("/webhooks/rest/webhook", json={"sender": sender, "message": text})
+    assert response.status_code == 200, response.text
+    replies: list[dict[str, Any]] = response.json()
+    return replies

@@ -3,25 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
-from bot.app import create_app
 from bot.db import session_factory
 from bot.db.models import MessageEvent, TranscriptMessage, UnansweredQuestion
 from bot.privacy import pseudonymise
 from bot.records import purge_expired
-from tests.helpers.app import make_settings
-
-
-@pytest.fixture(scope="module")
-def client(rasa_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    settings = make_settings(tmp_path_factory.mktemp("erase"), RASA_URL=rasa_url)
-    with TestClient(create_app(settings)) as test_client:
-        yield test_client
 
 
 def rows(client: TestClient, model: type, person: str) -> int:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,21 +12,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from bot.app import create_app
-from tests.helpers.app import make_settings
-
-
-@pytest.fixture(scope="module")
-def client(rasa_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    settings = make_settings(tmp_path_factory.mktemp("e2e"), RASA_URL=rasa_url)
-    with TestClient(create_app(settings)) as test_client:
-        yield test_client
-
-
-def say(client: TestClient, sender: str, text: str) -> list[dict[str, Any]]:
-    response = client.post("/webhooks/rest/webhook", json={"sender": sender, "message": text})
-    assert response.status_code == 200, response.text
-    replies: list[dict[str, Any]] = response.json()
-    return replies
+from tests.helpers.app import make_settings, say
 
 
 @pytest.mark.parametrize(
@@ -43,7 +28,7 @@ def test_greeting_is_answered_in_its_language(client: TestClient, text: str, lan
     ("text", "lang", "content_id"),
     [
         ("hola, perdí mi pasaporte en costa rica que hago", "es", "ask_documents.CR"),
-        ("somebody is asking me 300 dollars for the appointment, is that a scam?", "en", "ask_fraud"),
+        ("can i go to the hospital if i dont have papers", "en", "ask_health"),
         ("je veux demander l'asile au Mexique, comment faire", "fr", "ask_asylum.MX"),
         ("mwen vle retounen lakay mwen ann Ayiti, kijan pou m fè", "ht", "ask_return"),
     ],

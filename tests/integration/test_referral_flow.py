@@ -2,30 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
-from bot.app import create_app
 from bot.db.models import Referral
-from tests.helpers.app import make_settings
-
-
-@pytest.fixture(scope="module")
-def client(rasa_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    settings = make_settings(tmp_path_factory.mktemp("referrals"), RASA_URL=rasa_url)
-    with TestClient(create_app(settings)) as test_client:
-        yield test_client
-
-
-def say(client: TestClient, sender: str, text: str) -> list[dict[str, Any]]:
-    response = client.post("/webhooks/rest/webhook", json={"sender": sender, "message": text})
-    assert response.status_code == 200, response.text
-    replies: list[dict[str, Any]] = response.json()
-    return replies
+from tests.helpers.app import say
 
 
 def number_of(reply: dict[str, Any], payload_start: str) -> str:

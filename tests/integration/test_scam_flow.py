@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
-from bot.app import create_app
 from bot.db.models import ScamReport
-from tests.helpers.app import make_settings
 
 OFFERS = [
     (
@@ -35,13 +31,6 @@ OFFERS = [
         "sou +509 4111 2222, èske se vre?",
     ),
 ]
-
-
-@pytest.fixture(scope="module")
-def client(rasa_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    settings = make_settings(tmp_path_factory.mktemp("scam"), RASA_URL=rasa_url)
-    with TestClient(create_app(settings)) as test_client:
-        yield test_client
 
 
 @pytest.mark.parametrize(("lang", "offer"), OFFERS)
