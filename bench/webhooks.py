@@ -86,12 +86,12 @@ async def run_load(
 
 
 def twilio_requests(
-    base: str, n: int, duplicate_share: float
+    base: str, n: int, duplicate_share: float, prefix: str = "SM"
 ) -> tuple[list[tuple[str, dict[str, object]]], list[str]]:
     validator = RequestValidator(TOKEN)
     requests, sids = [], []
     for i in range(n):
-        sid = f"SM{i:032d}"
+        sid = f"{prefix}{i:032d}"
         if i and random.random() < duplicate_share:
             sid = random.choice(sids)
         sids.append(sid)
@@ -184,11 +184,7 @@ async def main() -> None:
         twilio_reqs, sids = twilio_requests(base, args.messages, 0.10)
         tw_s, tw_lat, tw_bodies = await run_load(twilio_reqs, args.concurrency)
         paced_nlu = await run_load(parse_requests[: args.messages // 2], args.concurrency, args.think)
-        paced_reqs, _ = twilio_requests(base, args.messages // 2, 0.10)
-        paced_reqs = [
-            (u, {**kw, "data": {**kw["data"], "MessageSid": "P" + kw["data"]["MessageSid"]}})  # type: ignore[dict-item]
-            for u, kw in paced_reqs
-        ]
+        paced_reqs, _ = twilio_requests(base, args.messages // 2, 0.10, prefix="PA")
         paced = await run_load(paced_reqs, args.concurrency, args.think)
     finally:
         bot.terminate()
@@ -210,6 +206,7 @@ async def main() -> None:
     print(summarise("bare Rasa /model/parse", nlu_s, nlu_lat, args.messages, None))
     print(summarise("REST webhook", rest_s, rest_lat, args.messages, baseline))
     print(summarise("Twilio webhook (signed)", tw_s, tw_lat, args.messages, baseline))
+    paced_errors = sum(1 for b in paced[2] if b.startswith("HTTP"))
     print(f"paced: {args.concurrency} conversations, one message every {args.think:.0f} s on average")
     print(summarise("  bare Rasa /model/parse", paced_nlu[0], paced_nlu[1], len(paced_nlu[1]), None))
     print(
@@ -219,7 +216,7 @@ async def main() -> None:
     )
     print(
         f"twilio deliveries: {len(sids)} ({len(sids) - len(replied)} duplicates), distinct {len(replied)}, "
-        f"replies lost {lost}, duplicated {doubled}; REST errors {rest_failed}"
+        f"replies lost {lost}, duplicated {doubled}; REST errors {rest_failed}; paced errors {paced_errors}"
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import CursorResult, delete, select, update
@@ -74,61 +74,87 @@ class SqlRecorder:
         self, sessions: sessionmaker[Session], secret_key: bytes, mask: Callable[[str], str]
     ) -> None:
         self._sessions, self._secret, self._mask = sessions, secret_key, mask
+        self._pending: list[tuple[InboundMessage, Turn, asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
 
     def person(self, conversation_id: str) -> str:
         return pseudonymise(self._secret, conversation_id)
 
     async def record(self, inbound: InboundMessage, turn: Turn) -> None:
-        try:
-            await asyncio.to_thread(self._record, inbound, turn)
-        except SQLAlchemyError as exc:
-            log.error("could not record the turn: %s", exc.__class__.__name__)
+        """Group commit: turns that arrive while a batch is being written share the next transaction.
 
-    def _record(self, inbound: InboundMessage, turn: Turn) -> None:
-        person = self.person(inbound.conversation_id)
+        The caller still waits until its turn is committed, so what a reply promises is in SQL.
+        """
         if any(e.name == "erasure_requested" for e in turn.events):
-            erase_person(self._sessions, person)
+            await self._guarded(
+                asyncio.to_thread(erase_person, self._sessions, self.person(inbound.conversation_id))
+            )
             return
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.append((inbound, turn, done))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.get_running_loop().create_task(self._write_batches())
+        await done
+
+    async def _write_batches(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending, []
+            await self._guarded(asyncio.to_thread(self._write_batch, [(i, t) for i, t, _ in batch]))
+            for _, _, done in batch:
+                if not done.done():
+                    done.set_result(None)
+
+    @staticmethod
+    async def _guarded(work: Awaitable[None]) -> None:
+        try:
+            await work
+        except SQLAlchemyError as exc:  # statistics and transcripts must never cost a person their reply
+            log.error("could not record turns: %s", exc.__class__.__name__)
+
+    def _write_batch(self, batch: list[tuple[InboundMessage, Turn]]) -> None:
+        with self._sessions.begin() as session:
+            for inbound, turn in batch:
+                self._add_turn(session, inbound, turn)
+
+    def _add_turn(self, session: Session, inbound: InboundMessage, turn: Turn) -> None:
+        person = self.person(inbound.conversation_id)
         state = turn.state
         intent = next((m.intent for m in turn.messages if m.intent), None)
-        with self._sessions.begin() as session:
-            session.add(
-                MessageEvent(
-                    person=person,
-                    channel=inbound.channel,
-                    language=state.language or "es",
-                    country=state.country,
-                    intent=intent,
+        session.add(
+            MessageEvent(
+                person=person,
+                channel=inbound.channel,
+                language=state.language or "es",
+                country=state.country,
+                intent=intent,
+            )
+        )
+        session.add(TranscriptMessage(person=person, direction="in", text=inbound.text))
+        session.add_all(TranscriptMessage(person=person, direction="bot", text=m.text) for m in turn.messages)
+        for event in turn.events:
+            if event.name == "fallback" and inbound.text.strip():
+                session.add(
+                    UnansweredQuestion(
+                        person=person,
+                        channel=inbound.channel,
+                        language=state.language or "es",
+                        text=self._mask(inbound.text),
+                    )
                 )
-            )
-            session.add(TranscriptMessage(person=person, direction="in", text=inbound.text))
-            session.add_all(
-                TranscriptMessage(person=person, direction="bot", text=m.text) for m in turn.messages
-            )
-            for event in turn.events:
-                if event.name == "fallback" and inbound.text.strip():
-                    session.add(
-                        UnansweredQuestion(
-                            person=person,
-                            channel=inbound.channel,
-                            language=state.language or "es",
-                            text=self._mask(inbound.text),
-                        )
+            if event.name == "scam_reported":
+                session.add(
+                    ScamReport(
+                        person=person,
+                        channel=inbound.channel,
+                        country=state.country,
+                        language=state.language or "es",
+                        verdict=str(event.data["verdict"]),
+                        signals=",".join(event.data["signals"]),
+                        text=str(event.data["text"]),
                     )
-                if event.name == "scam_reported":
-                    session.add(
-                        ScamReport(
-                            person=person,
-                            channel=inbound.channel,
-                            country=state.country,
-                            language=state.language or "es",
-                            verdict=str(event.data["verdict"]),
-                            signals=",".join(event.data["signals"]),
-                            text=str(event.data["text"]),
-                        )
-                    )
-                if event.name == "escalation_requested":
-                    self._escalate(session, inbound, turn, str(event.data.get("reason", "asked")), intent)
+                )
+            if event.name == "escalation_requested":
+                self._escalate(session, inbound, turn, str(event.data.get("reason", "asked")), intent)
 
     @staticmethod
     def _scam_report(person: str, channel: str, state: ConversationState, data: dict[str, Any]) -> ScamReport:
