@@ -10,4 +10,3 @@ def pseudonymise(secret_key: bytes, identifier: str) -> str:
     """A keyed hash: stable for one installation, useless without its secret key."""
     digest = hmac.new(secret_key, identifier.encode("utf-8"), hashlib.sha256).hexdigest()
     return digest[:20]
-
