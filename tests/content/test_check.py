@@ -136,3 +136,36 @@ def test_a_broken_edit_never_replaces_working_content(content: Path) -> None:
 )
 def test_sms_segments_count_gsm7_and_ucs2(text: str, count: int) -> None:
     assert segments(text) == count
+
+
+def test_a_placeholder_missing_in_one_language_is_named(content: Path) -> None:
+    import yaml
+
+    for lang in ("es", "en", "ht"):  # French is left without the placeholder
+        path = content / lang / "ask_health.yml"
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data["general"]["sms"] = "{hub_name} " + data["general"]["sms"]
+        path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    problems = errors(content)
+    assert any(p.startswith("content/fr/ask_health.yml:") and "placeholders" in p for p in problems)
+
+
+def test_an_untranslated_ui_string_and_a_broken_placeholder_are_named(tmp_path: Path) -> None:
+    from babel.messages.pofile import read_po, write_po
+
+    from bot.content.catalogs import check_catalogs
+    from bot.i18n import LOCALE_DIR
+
+    locale = tmp_path / "bot" / "locale"
+    shutil.copytree(LOCALE_DIR, locale)
+    assert check_catalogs(locale) == []
+    path = locale / "ht" / "LC_MESSAGES" / "messages.po"
+    with path.open("rb") as fh:
+        catalog = read_po(fh, locale="ht")
+    catalog["Main menu"].string = ""
+    catalog["Source: {source}. Next review: {date}."].string = "Sous: {sous}."
+    with path.open("wb") as fh:
+        write_po(fh, catalog)
+    problems = [str(p) for p in check_catalogs(locale)]
+    assert any("untranslated: 'Main menu'" in p and "ht/LC_MESSAGES" in p for p in problems)
+    assert any("placeholders differ" in p and "Source:" in p for p in problems)
