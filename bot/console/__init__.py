@@ -15,7 +15,7 @@ from starlette.routing import Route, Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.config import Settings
-from bot.console import admin, conversation, editor, letters, login, queue
+from bot.console import admin, conversation, editor, letters, login, queue, recent, referral, scams
 from bot.console.security import Staff, guard
 
 __all__ = ["COOKIE", "console_app"]
@@ -66,6 +66,10 @@ def routes() -> list[Route]:
         Route(c + "/reply", conversation.reply, methods=["POST"]),
         Route(c + "/note", conversation.note, methods=["POST"]),
         Route(c + "/close", conversation.close, methods=["POST"]),
+        Route(c + "/referral", referral.create_referral, methods=["POST"]),
+        Route("/recent", recent.recent_page),
+        Route("/recent/open", recent.open_for_person, methods=["POST"]),
+        Route("/scams", scams.scams_page),
         Route("/dead-letters", letters.dead_letters),
         Route("/dead-letters/{letter_id:int}/retry", letters.retry, methods=["POST"]),
         Route("/content", editor.preview),

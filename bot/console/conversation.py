@@ -14,6 +14,7 @@ from bot.console.handover import deliver, hand_back_text, set_handed_over
 from bot.console.security import AGENTS, Staff, guard
 from bot.console.web import audit, back, db, flash, render, runtime
 from bot.db.models import Escalation, TranscriptMessage
+from bot.referrals import SERVICES, Hub
 
 OUTCOMES = ("answered", "referred", "no_response", "not_needed", "duplicate")
 TRANSCRIPT_LIMIT = 300
@@ -40,22 +41,39 @@ def _url(escalation_id: int) -> str:
     return f"/console/conversations/{escalation_id}"
 
 
-@guard(*AGENTS)
-async def conversation_page(request: Request, staff: Staff) -> Response:
+def hub_choices(request: Request, escalation: Escalation) -> list[Hub]:
+    """The hubs of the person's country; every hub when the country is unknown (or has none)."""
+    directory = runtime(request).conversations.directory
+    hubs = directory.hubs_for(escalation.country) if escalation.country else []
+    return hubs or list(directory.hubs)
+
+
+async def show(request: Request, staff: Staff, status_code: int = 200) -> Response:
+    """The conversation page (also re-shown with 400 when a form on it was refused)."""
     found = await db(request, lambda s: _load(s, _id(request)))
     if found is None:
         return PlainTextResponse("no such conversation", status_code=404)
     escalation, transcript = found
-    await audit(request, staff, "view_conversation", f"escalation:{escalation.id}")
     return render(
         request,
         "conversation.html",
+        status_code=status_code,
         esc=escalation,
         transcript=transcript,
         canned=canned_replies(),
         outcomes=OUTCOMES,
         mine=escalation.status == "claimed" and escalation.claimed_by == staff.email,
+        services=SERVICES,
+        hubs=hub_choices(request, escalation),
     )
+
+
+@guard(*AGENTS)
+async def conversation_page(request: Request, staff: Staff) -> Response:
+    response = await show(request, staff)
+    if response.status_code == 200:
+        await audit(request, staff, "view_conversation", f"escalation:{_id(request)}")
+    return response
 
 
 @guard(*AGENTS, page=False)
