@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -43,10 +46,28 @@ def alembic_config() -> Config:
     return config
 
 
+MIGRATION_LOCK_ID = 7_341_902
+"""PostgreSQL advisory lock key: one worker migrates while the others wait."""
+
+
+@contextmanager
+def _migration_lock(engine: Engine) -> Iterator[None]:
+    """Several workers start at once: serialise their migrations (file lock for SQLite)."""
+    database = engine.url.database
+    if engine.dialect.name == "sqlite" and database and database != ":memory:":
+        with open(f"{database}.migrate.lock", "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            yield
+        return
+    yield
+
+
 def migrate(engine: Engine) -> None:
     """Upgrade the schema to the newest revision (idempotent; safe for several workers at start)."""
     config = alembic_config()
-    with engine.begin() as connection:
+    with _migration_lock(engine), engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_ID})
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 

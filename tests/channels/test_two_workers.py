@@ -43,13 +43,13 @@ def two_workers(rasa_url: str, tmp_path: Path) -> Iterator[list[str]]:
             [str(PROJECT_ROOT / ".venv/bin/infobot"), "serve", "--port", str(port)],
             env=env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=(tmp_path / f"worker-{port}.log").open("w"),
         )
         for port in ports
     ]
     urls = [f"http://127.0.0.1:{port}" for port in ports]
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         for url in urls:
             while True:
                 try:
@@ -57,7 +57,9 @@ def two_workers(rasa_url: str, tmp_path: Path) -> Iterator[list[str]]:
                         break
                 except httpx.HTTPError:
                     pass
-                assert time.monotonic() < deadline, "workers did not start"
+                assert time.monotonic() < deadline, "workers did not start: " + "".join(
+                    p.read_text()[-2000:] for p in tmp_path.glob("worker-*.log")
+                )
                 time.sleep(0.3)
         yield urls
     finally:

@@ -118,3 +118,15 @@ def test_optional_statistics_are_stored_only_when_given(engine: Engine, tmp_path
     log.disaggregate("ABC-0003", sex="female")
     with engine.connect() as conn:
         assert conn.execute(select(Referral.sex, Referral.age_group)).one() == ("female", None)
+
+
+def _migrate(url: str) -> str:
+    migrate(make_engine(url))
+    return "ok"
+
+
+def test_workers_starting_together_migrate_one_at_a_time(tmp_path: Path) -> None:
+    fresh_postgres().dispose()
+    urls = [f"sqlite:///{tmp_path}/together.db", POSTGRES_URL + "?options=-csearch_path%3Dinfobot_test"]
+    with multiprocessing.get_context("spawn").Pool(4) as pool:
+        assert pool.map(_migrate, urls * 2) == ["ok"] * 4
