@@ -1,8 +1,8 @@
 """Throughput and latency with wrk (a C load generator), so the generator does not take a core from the bot.
 
 Same setup as bench/webhooks.py (one bot worker, its Rasa, this machine); pre-built requests with distinct
-same setup as bench/webhooks.py (one bot worker, its Rasa, this machine); pre-built requests with distinct
-Rasa /model/parse measured in the same run. Needs Debian's `wrk` (`apt-get install wrk`).
+conversations and message ids (10 % duplicate deliveries) are replayed by a Lua script. Ratios are against
+bare Rasa /model/parse measured in the same run. Needs Debian's `wrk` (`apt-get install wrk`).
 
     .venv/bin/python bench/webhooks_wrk.py [--seconds 15] [--connections 100]
 """
