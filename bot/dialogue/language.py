@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 from bot import LANGUAGES
 from bot.dialogue.keywords import mentioned_language, normalise
 from bot.nlu.types import NluResult
 
+_MARKUP = re.compile(r"<[^>]+>")
 SWITCH_CONFIDENCE = 0.8
 """A full sentence switches the conversation language only when identified this confidently."""
 MIN_WORDS_TO_SWITCH = 3
@@ -21,6 +24,8 @@ def choose_language(current: str | None, parse: NluResult) -> str:
     detected = parse.language if parse.language in LANGUAGES else None
     if current is None:
         return detected or "es"
+    if _MARKUP.search(parse.text):  # pasted HTML or code says nothing about the person's language
+        return current
     words = normalise(parse.text).split()
     if (
         detected

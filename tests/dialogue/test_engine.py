@@ -250,3 +250,9 @@ def test_missing_content_never_falls_back_to_another_language() -> None:
 def test_every_answer_carries_its_source_and_review_date() -> None:
     result = turn(ConversationState(language="es", country="CR"), "/ask_work")
     assert "Fuente: Official agency" in result.messages[0].text and "2027" in result.messages[0].text
+
+
+def test_pasted_markup_never_switches_the_language() -> None:
+    text = '<script>window.x = 1</script><img src=x onerror="alert(1)">'
+    result = turn(ConversationState(language="es"), text, parse(text, "out_of_scope", "en"))
+    assert result.state.language == "es" and result.messages[0].language == "es"
