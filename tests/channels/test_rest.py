@@ -80,3 +80,22 @@ def test_web_chat_page_and_metrics_are_served(client_without_nlu: TestClient) ->
     client_without_nlu.post("/webhooks/rest/webhook", json={"sender": "m", "message": "hola"})
     metrics = client_without_nlu.get("/metrics")
     assert 'infobot_messages_in_total{channel="rest"}' in metrics.text
+
+
+def test_a_crash_in_one_conversation_does_not_affect_another(
+    client_without_nlu: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.service
+
+    real_respond = bot.service.respond
+
+    def fragile(state, inbound, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if inbound.sender == "crashes":
+            raise ZeroDivisionError("a bug reached by one person's message")
+        return real_respond(state, inbound, *args, **kwargs)
+
+    monkeypatch.setattr(bot.service, "respond", fragile)
+    broken = client_without_nlu.post("/webhooks/rest/webhook", json={"sender": "crashes", "message": "hola"})
+    assert broken.status_code == 200 and "Lo siento" in broken.json()[0]["text"]
+    fine = client_without_nlu.post("/webhooks/rest/webhook", json={"sender": "fine", "message": "hola"})
+    assert fine.status_code == 200 and fine.json()[0]["buttons"][0]["payload"] == "/ask_regularization"
