@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -50,7 +51,9 @@ def test_a_consented_referral_is_logged_and_its_code_given(
     assert "?" in consent["text"] and consent["metadata"]["language"] == lang
     assert [b["payload"] for b in consent["buttons"]] == ["/consent:yes", "/consent:no"]
     done, optional = say(client, sender, yes)
-    code = next(word.rstrip(".") for word in done["text"].split() if "-" in word and word[:3].isupper())
+    match = re.search(r"\b[A-Z2-9]{3}-[A-Z2-9]{4}\b", done["text"])
+    assert match, done["text"]
+    code = match.group(0)
     stored = {r.code: r for r in referrals(client)}
     assert code in stored
     row = stored[code]
