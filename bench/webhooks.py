@@ -149,6 +149,15 @@ def start_bot(rasa_url: str, use_redis: bool, var: Path) -> tuple[subprocess.Pop
     raise SystemExit("the bot did not start")
 
 
+def stop_bot(proc: subprocess.Popen[bytes]) -> None:
+    """Ask the worker to stop (it drains its background work), kill it if it takes too long."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=2000)
@@ -187,11 +196,7 @@ async def main() -> None:
         paced_reqs, _ = twilio_requests(base, args.messages // 2, 0.10, prefix="PA")
         paced = await run_load(paced_reqs, args.concurrency, args.think)
     finally:
-        bot.terminate()
-        try:
-            bot.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            bot.kill()
+        stop_bot(bot)
         await rasa.stop()
     replied: dict[str, int] = {}
     for sid, body in zip(sids, tw_bodies, strict=True):

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from webhooks import TEXTS, start_bot, twilio_requests  # noqa: E402
+from webhooks import TEXTS, start_bot, stop_bot, twilio_requests  # noqa: E402
 
 from bot.nlu.server import RasaServer  # noqa: E402
 from bot.nlu.training import train  # noqa: E402
@@ -140,11 +140,7 @@ async def main() -> None:
             write_script(script, requests)
             results[name] = run_wrk(url, script, args.seconds, args.connections)
     finally:
-        bot.terminate()
-        try:
-            bot.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            bot.kill()
+        stop_bot(bot)
         await rasa.stop()
     baseline = results["bare Rasa /model/parse"][0]
     print(

@@ -16,19 +16,14 @@ from bot.config import Settings
 from bot.console import console_app
 from bot.metrics import metrics_response
 from bot.runtime import Runtime, start_runtime
-from bot.webhooks import rest_webhook, telegram_webhook, twilio_status, twilio_webhook
+from bot.webhooks import rest_webhook, runtime_of, telegram_webhook, twilio_status, twilio_webhook
 
 WEB_DIR = Path(__file__).resolve().parent / "web"
 log = logging.getLogger(__name__)
 
 
-def _runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
-
-
 async def healthz(request: Request) -> JSONResponse:
-    parts = await _runtime(request).health()
+    parts = await runtime_of(request).health()
     ok = all(state == "up" for state in parts.values())
     return JSONResponse({"status": "ok" if ok else "degraded", **parts}, status_code=200 if ok else 503)
 

@@ -31,7 +31,8 @@ TWILIO_STATUS = {
 }
 
 
-def _runtime(request: Request) -> Runtime:
+def runtime_of(request: Request) -> Runtime:
+    """The running parts, attached to the app at start-up."""
     runtime: Runtime = request.app.state.runtime
     return runtime
 
@@ -54,14 +55,14 @@ async def rest_webhook(request: Request) -> Response:
         return _error(exc)
     rendered = []
     for inbound in messages:
-        replies = await _runtime(request).conversations.handle(inbound)
+        replies = await runtime_of(request).conversations.handle(inbound)
         _count(inbound, replies)
         rendered += [channel.render(reply) for reply in replies]
     return JSONResponse(rendered)
 
 
 async def twilio_webhook(request: Request) -> Response:
-    runtime = _runtime(request)
+    runtime = runtime_of(request)
     channel = runtime.twilio
     try:
         await channel.verify(request)
@@ -90,7 +91,7 @@ async def _send_late(runtime: Runtime, inbound: InboundMessage, replies: list[Ou
 
 
 async def twilio_status(request: Request) -> Response:
-    runtime = _runtime(request)
+    runtime = runtime_of(request)
     try:
         await runtime.twilio.verify(request)
     except ChannelError as exc:
@@ -108,7 +109,7 @@ async def twilio_status(request: Request) -> Response:
 
 
 async def telegram_webhook(request: Request) -> Response:
-    runtime = _runtime(request)
+    runtime = runtime_of(request)
     channel = runtime.telegram
     try:
         await channel.verify(request)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from bot.channels.base import Button, InboundMessage, OutboundMessage
 from bot.content.library import ContentLibrary
 from bot.dialogue import referral, replies
+from bot.dialogue.hours import office_hours
 from bot.dialogue.keywords import is_erasure_request, is_opt_in, is_opt_out, mentioned_country, number_choice
 from bot.dialogue.language import choose_language
 from bot.dialogue.state import ConversationState, Event
@@ -277,7 +278,9 @@ def _escalate(ctx: _Ctx, intent: str) -> list[OutboundMessage]:
     data = {"reason": reason, **({"priority": "urgent"} if reason == "emergency" else {})}
     ctx.turn.events.append(Event("escalation_requested", data))
     guidance = _content_answer(ctx, intent) if intent != "ask_human" else []
-    return guidance + [replies.handover(ctx.to, ctx.lang, intent, ctx.st.country)]
+    office = office_hours(ctx.directory, ctx.st.country)
+    now = dt.datetime.fromtimestamp(ctx.inbound.received_at, dt.UTC)
+    return guidance + [replies.handover(ctx.to, ctx.lang, intent, office, now)]
 
 
 def _content_answer(ctx: _Ctx, intent: str) -> list[OutboundMessage]:

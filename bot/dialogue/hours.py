@@ -1,34 +1,25 @@
 """When a person from the hotline will answer: the office hours of the country's default Information Hub.
 
-`handover_text` is pure (hours, timezone and the time are passed in); `office_hours` reads the hub
-directory once and caches it, so the dialogue does no I/O per message.
+Pure: the hub directory (loaded once at start-up by the runtime) and the time of the message are passed in.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from functools import cache
 from zoneinfo import ZoneInfo
 
 from bot.i18n import format_day, translate
-from bot.referrals import DirectoryError, load_directory
+from bot.referrals import Directory
 from bot.referrals.directory import DAYS
 
 log = logging.getLogger(__name__)
 Hours = tuple[tuple[str, str], ...]
 
 
-@cache
-def office_hours(country: str | None) -> tuple[Hours, str] | None:
-    """(hours, timezone) of the country's default hub; None for an unknown country or a broken directory."""
-    if not country:
-        return None
-    try:
-        hub = load_directory().default_hub(country)
-    except (DirectoryError, OSError) as exc:
-        log.error("hub directory unavailable for office hours: %s", exc.__class__.__name__)
-        return None
+def office_hours(directory: Directory, country: str | None) -> tuple[Hours, str] | None:
+    """(hours, timezone) of the country's default hub; None for an unknown country or no hub."""
+    hub = directory.default_hub(country) if country else None
     return (hub.hours, hub.timezone) if hub is not None and hub.hours else None
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 from bot.channels.base import Button, OutboundMessage
 from bot.content.model import ContentEntry
-from bot.dialogue.hours import handover_text, office_hours
+from bot.dialogue.hours import Hours, handover_text
 from bot.dialogue.topics import (
     COUNTRY_LABELS,
     HUMAN_PAYLOAD,
@@ -125,9 +125,8 @@ def offer_person(to: str, lang: str) -> OutboundMessage:
 
 
 def handover(
-    to: str, lang: str, intent: str = "ask_human", country: str | None = None, now: dt.datetime | None = None
+    to: str, lang: str, intent: str, office: tuple[Hours, str] | None, now: dt.datetime
 ) -> OutboundMessage:
     """A person will answer, and roughly when (the office hours of the country's hub)."""
-    office = office_hours(country)
-    text = handover_text(lang, office, now or dt.datetime.now(dt.UTC), danger=intent != "ask_human")
+    text = handover_text(lang, office, now, danger=intent != "ask_human")
     return say(to, lang, text, (), intent)

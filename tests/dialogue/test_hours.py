@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from bot.dialogue.hours import handover_text, next_opening, office_hours
+from bot.referrals import load_directory
 
 HOURS = (("mon-fri", "08:00-16:00"), ("sat", "09:00-12:00"))
 CR = "America/Costa_Rica"  # UTC-6
@@ -50,11 +51,11 @@ def test_the_promise_is_localized(lang: str, working: str, closed: str, danger: 
 
 
 def test_no_hours_line_without_a_known_country() -> None:
-    assert office_hours(None) is None and office_hours("XX") is None
+    assert office_hours(load_directory(), None) is None and office_hours(load_directory(), "XX") is None
     assert "\n\n" not in handover_text("es", None, utc(23, 23))
 
 
 def test_every_programme_country_has_office_hours() -> None:
     from bot import COUNTRIES
 
-    assert all(office_hours(cc) for cc in COUNTRIES)
+    assert all(office_hours(load_directory(), cc) for cc in COUNTRIES)
