@@ -4,7 +4,7 @@ Same setup as bench/webhooks.py (one bot worker, its Rasa, this machine); pre-bu
 conversations and message ids (10 % duplicate deliveries) are replayed by a Lua script. Ratios are against
 bare Rasa /model/parse measured in the same run. Needs Debian's `wrk` (`apt-get install wrk`).
 
-    .venv/bin/python bench/webhooks_wrk.py [--seconds 15] [--connections 100]
+    .venv/bin/python bench/webhooks_wrk.py [--seconds 15] [--connections 100] [--think 3]
 """
 
 from __future__ import annotations
@@ -39,6 +39,12 @@ function setup(thread)
 end
 function init(args)
   i = id
+  math.randomseed(1000 + id)
+end
+function delay()
+  -- paced mode: each connection is one person who waits an exponential think time between messages
+  if think_ms > 0 then return math.floor(-math.log(1 - math.random()) * think_ms) end
+  return 0
 end
 function request()
   i = i + 2
@@ -52,8 +58,8 @@ def lua_string(value: str) -> str:
     return json.dumps(value)  # a JSON string literal is a valid Lua string literal for this ASCII data
 
 
-def write_script(path: Path, requests: list[tuple[str, dict[str, str], str]]) -> None:
-    lines = ["reqs = {}"]
+def write_script(path: Path, requests: list[tuple[str, dict[str, str], str]], think_ms: int = 0) -> None:
+    lines = [f"think_ms = {think_ms}", "reqs = {}"]
     for n, (route, headers, body) in enumerate(requests, start=1):
         header_table = ", ".join(f"[{lua_string(k)}]={lua_string(v)}" for k, v in headers.items())
         lines.append(
@@ -87,6 +93,9 @@ def run_wrk(url: str, script: Path, seconds: int, connections: int) -> tuple[flo
         value, unit = re.search(rf"\s{p}%\s+([\d.]+)(us|ms|s)", out).groups()  # type: ignore[union-attr]
         return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
+    socket_errors = re.search(r"Socket errors: .*", out)
+    if socket_errors:
+        print(f"  ({socket_errors.group(0)})")
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if errors:
         print(f"  ({errors.group(1)} non-2xx responses)")
@@ -97,6 +106,9 @@ async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--connections", type=int, default=100)
+    parser.add_argument(
+        "--think", type=float, default=0.0, help="paced: mean seconds between one connection's messages"
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install wrk")
@@ -137,14 +149,16 @@ async def main() -> None:
             ("Twilio webhook (signed)", twilio, base),
         ):
             script = work / f"{name.split()[0].lower()}.lua"
-            write_script(script, requests)
+            write_script(script, requests, int(args.think * 1000))
             results[name] = run_wrk(url, script, args.seconds, args.connections)
     finally:
         stop_bot(bot)
         await rasa.stop()
     baseline = results["bare Rasa /model/parse"][0]
+    mode = f"paced, one message per {args.think:g} s per connection" if args.think else "saturated"
     print(
-        f"wrk, {args.connections} connections, {args.seconds} s each, {os.cpu_count()} cores, one bot worker"
+        f"wrk, {args.connections} connections ({mode}), {args.seconds} s each, {os.cpu_count()} cores, "
+        "one bot worker"
     )
     for name, (rate, p50, p99) in results.items():
         print(f"{name:<28}{rate:>9.1f}/s {rate / baseline:6.2f}x  p50 {p50:8.1f} ms  p99 {p99:8.1f} ms")

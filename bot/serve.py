@@ -11,6 +11,8 @@ from bot.app import create_app
 from bot.config import Settings
 from bot.logs import configure_json_logging
 
+KEEP_ALIVE_SECONDS = 90
+
 
 async def _announce_when_ready(server: uvicorn.Server, host: str, port: int, started: float) -> None:
     while not server.started:
@@ -30,7 +32,16 @@ async def _announce_when_ready(server: uvicorn.Server, host: str, port: int, sta
 async def serve(settings: Settings, host: str, port: int) -> int:
     started = time.monotonic()
     configure_json_logging()
-    config = uvicorn.Config(create_app(settings), host=host, port=port, log_level="warning", lifespan="on")
+    config = uvicorn.Config(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level="warning",
+        lifespan="on",
+        # Longer than a reverse proxy's idle timeout (nginx 75 s, cloud load balancers 60 s): a reused
+        # upstream connection must never be closed under a request in flight (sporadic 502s, slow tails).
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
+    )
     server = uvicorn.Server(config)
     announcer = asyncio.create_task(_announce_when_ready(server, host, port, started))
     await server.serve()
