@@ -62,8 +62,8 @@ test: install
 	$(VENV_BIN)/pytest -q
 
 lint: .venv/.installed
-	$(VENV_BIN)/ruff check bot tests bench
-	$(VENV_BIN)/ruff format --check bot tests bench
+	$(VENV_BIN)/ruff check bot tests bench intents/components
+	$(VENV_BIN)/ruff format --check bot tests bench intents/components
 	$(VENV_BIN)/mypy
 
 clean:

@@ -22,13 +22,23 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot import LANGUAGES  # noqa: E402
-from bot.nlu.language import LanguageIdentifier, NgramModel, _softmax  # noqa: E402
+from bot.nlu.language import (  # noqa: E402
+    LANGID_WEIGHT,
+    MIX_MIN_WORDS,
+    MIXING,
+    NB_ALPHA,
+    LanguageIdentifier,
+    NgramModel,
+    _softmax,
+)
 from bot.nlu.trainingdata import examples_by_language  # noqa: E402
 
 NLU_DIR = ROOT / "intents" / "data" / "nlu"
 HELDOUT = ROOT / "tests" / "nlu" / "heldout.jsonl"
 ALPHAS = (1.0, 0.3, 0.1, 0.03)
 WEIGHTS = (0.0, 0.5, 1.0, 2.0, 4.0)
+MIXED = -1.0
+"""Row key: the chosen weight and alpha, then the code-switching rule (bot.nlu.language.MIXING)."""
 
 
 def long_enough(text: str) -> bool:
@@ -67,6 +77,16 @@ def cross_validate() -> dict[tuple[float, float], dict[str, float]]:
                     cell = hits[(alpha, weight)][lang]
                     cell[0] += predicted == lang
                     cell[1] += 1
+                    if weight == LANGID_WEIGHT and alpha == NB_ALPHA:  # the chosen pair, + the mixing rule
+                        for identified, mixed_in in MIXING:
+                            if (
+                                predicted == identified
+                                and model.telling_words(text, mixed_in, identified) >= MIX_MIN_WORDS
+                            ):
+                                predicted = mixed_in
+                        cell = hits[(alpha, MIXED)][lang]
+                        cell[0] += predicted == lang
+                        cell[1] += 1
     return {key: {g: h / n for g, (h, n) in by_lang.items()} for key, by_lang in hits.items()}
 
 
@@ -126,7 +146,9 @@ def main() -> None:
     results = cross_validate()
     ranked = sorted(results.items(), key=lambda kv: -sum(kv[1].values()))
     for (alpha, weight), acc in ranked:
-        label = "py3langid only" if weight == math.inf else f"{weight:g}"
+        label = {math.inf: "py3langid only", MIXED: f"{LANGID_WEIGHT:g} + mixing rule"}.get(
+            weight, f"{weight:g}"
+        )
         row = " | ".join(f"{acc[g]:.3f}" for g in LANGUAGES)
         print(f"| {alpha:g} | {label} | {row} | {sum(acc.values()) / len(acc):.3f} |")
     items = heldout()

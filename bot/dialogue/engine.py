@@ -28,8 +28,11 @@ from bot.referrals import Directory
 from bot.scam import assess, mask_personal_data, render_assessment
 
 REPORT_PAYLOAD = "/report_scam"
-CONFIDENCE_THRESHOLD = 0.45
-"""Below this the intent is treated as not understood (the Rasa FallbackClassifier applies its own too)."""
+CONSENT_CONFIDENCE = 0.45
+"""A yes/no read from free text counts as consent only this sure; otherwise the question is asked again.
+Other intents are thresholded by the NLU's fallback classifier (intents/config.yml), not here."""
+CONFIDENCE_FLOOR = 0.25
+"""Below this nothing counts as understood, even from a model trained without that fallback classifier."""
 SMALL_TALK = {
     "goodbye": N_("Take care. You can write to me at any time."),
     "thanks": N_("You are welcome. Is there anything else I can help with?"),
@@ -123,10 +126,9 @@ def respond(
             ctx.lang, "I cannot understand messages right now, sorry. Please choose a topic by number:"
         )
         return _finish(ctx, [replies.menu(ctx.to, ctx.lang, lead)])
-    intent = parse.intent if parse.confidence >= CONFIDENCE_THRESHOLD else FALLBACK_INTENT
-    if intent == FALLBACK_INTENT:
+    if parse.intent == FALLBACK_INTENT or parse.confidence < CONFIDENCE_FLOOR:
         return _finish(ctx, _on_fallback(ctx, parse))
-    return _finish(ctx, _on_intent(ctx, intent, text))
+    return _finish(ctx, _on_intent(ctx, parse.intent, text))
 
 
 def _opt_out(ctx: _Ctx, parse: NluResult) -> Turn:
@@ -170,7 +172,7 @@ def _awaited_answer(st: ConversationState, parse: NluResult) -> str | None:
     if (
         st.awaiting == "consent"
         and parse.intent in ("affirm", "deny")
-        and parse.confidence >= CONFIDENCE_THRESHOLD
+        and parse.confidence >= CONSENT_CONFIDENCE
     ):
         return "/consent:yes" if parse.intent == "affirm" else "/consent:no"
     return None

@@ -13,12 +13,14 @@ from bot.nlu.evaluation import Scores
 from bot.nlu.language import language_identifier
 
 HELDOUT = PROJECT_ROOT / "tests" / "nlu" / "heldout.jsonl"
-MINIMUM_ACCURACY = 0.86
-"""Achieved (bench/nlu.md, round 2): es 0.873, en 0.891, fr 0.883, ht 0.912; floor = lowest minus ~0.01."""
+MINIMUM_ACCURACY = 0.89
+"""Achieved (bench/nlu.md, round 3): es 0.922, en 0.917, fr 0.904, ht 0.943; floor = lowest minus ~0.015."""
+MAXIMUM_WRONG_ANSWERS = 0.04
+"""Achieved (round 3): es 0.023, en 0.020, fr 0.030, ht 0.012; ceiling = highest plus 0.01."""
 
 
 @pytest.mark.rasa
-async def test_heldout_accuracy_is_at_least_the_floor_in_every_language(rasa_url: str) -> None:
+async def test_heldout_accuracy_and_wrong_answers_stay_within_bounds_in_every_language(rasa_url: str) -> None:
     items = [json.loads(line) for line in HELDOUT.read_text(encoding="utf-8").splitlines() if line.strip()]
     nlu = NluService(
         RasaClient(rasa_url, timeout=10.0), language_identifier(PROJECT_ROOT / "intents" / "data" / "nlu")
@@ -32,6 +34,8 @@ async def test_heldout_accuracy_is_at_least_the_floor_in_every_language(rasa_url
     finally:
         await nlu.client.aclose()
     accuracy = {lang: round(s.accuracy, 3) for lang, s in scores.items()}
-    print(accuracy)
+    wrong = {lang: round(s.wrong_answer_rate, 3) for lang, s in scores.items()}
+    print(accuracy, wrong)
     assert all(s.total >= 15 for s in scores.values()), {lang: s.total for lang, s in scores.items()}
     assert all(value >= MINIMUM_ACCURACY for value in accuracy.values()), accuracy
+    assert all(value <= MAXIMUM_WRONG_ANSWERS for value in wrong.values()), wrong

@@ -66,3 +66,21 @@ def test_messages_of_three_words_or_more_are_identified_in_every_language(identi
 )
 def test_phone_typed_sentences(identifier, text: str, lang: str) -> None:  # type: ignore[no-untyped-def]
     assert identifier.identify(text)[0] == lang
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        # Mixed lines go to the language the person surely reads.
+        ("i need help with my work permit, que hago", "es"),
+        ("the lady took my passport y no me deja salir", "es"),
+        ("mwen bezwen yon rendez-vous pou paspò mwen svp", "ht"),
+        ("m ap viv nan santo domingo y no tengo papeles, kisa m ka fè", "ht"),
+        # Place and agency names are not mixing.
+        ("how do i apply for asylum at comar in tapachula", "en"),
+        ("where is the iom office in santo domingo", "en"),
+        ("je cherche le bureau de l'oim à port-au-prince", "fr"),
+    ],
+)
+def test_code_switched_lines_and_place_names(identifier, text: str, lang: str) -> None:  # type: ignore[no-untyped-def]
+    assert identifier.identify(text)[0] == lang
