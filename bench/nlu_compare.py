@@ -1,6 +1,6 @@
 """Compares NLU pipelines on the held-out set, through the bot, with real Rasa. Reproduces bench/nlu.md:
 
-    .venv/bin/python bench/nlu_compare.py                    # DIET (default pipeline), linear, chosen
+    .venv/bin/python bench/nlu_compare.py                    # DIET (default), linear, round 2, chosen
     .venv/bin/python bench/nlu_compare.py --only chosen      # one pipeline
     .venv/bin/python bench/nlu_compare.py --diet-epochs 100  # DIET with Rasa's full default epochs
 
@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot import LANGUAGES  # noqa: E402
+from bot.dialogue.topics import TOPIC_INTENTS  # noqa: E402
 from bot.nlu.client import NluService, RasaClient  # noqa: E402
 from bot.nlu.evaluation import Scores  # noqa: E402
 from bot.nlu.language import language_identifier  # noqa: E402
@@ -40,7 +41,9 @@ from bot.nlu.types import FALLBACK_INTENT  # noqa: E402
 
 INTENTS = ROOT / "intents"
 HELDOUT = ROOT / "tests" / "nlu" / "heldout.jsonl"
-CURVE = (0.0, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7)
+CURVE = (0.0, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.8)
+GUARDED = frozenset(TOPIC_INTENTS) | {"ask_human"}
+"""Intents the chosen fallback holds to its answer threshold (intents/config.yml)."""
 AMBIGUITY = 0.1
 LATENCY_ROUNDS = 400
 
@@ -72,7 +75,7 @@ policies: []
 """
 
 LINEAR = """\
-# The linear pipeline before this comparison: word + char_wb 2-5 counts, logistic regression.
+# Rasa's linear pipeline: word + char_wb 2-5 counts, LogisticRegressionClassifier (C=1 on raw counts).
 recipe: default.v1
 assistant_id: infobot
 language: xx
@@ -94,6 +97,18 @@ pipeline:
     threshold: 0.3
 policies: []
 """
+
+
+PREVIOUS = """\
+# Round 2's choice: phone-typing normaliser + Rasa's linear pipeline, one fallback threshold of 0.4.
+recipe: default.v1
+assistant_id: infobot
+language: xx
+pipeline:
+  - name: components.phone_text.PhoneTextNormaliser
+""" + LINEAR.split("pipeline:\n", 1)[1].replace(
+    "threshold: 0.3", "threshold: 0.4\n    ambiguity_threshold: 0.1"
+)
 
 
 def heldout() -> list[dict[str, str]]:
@@ -179,7 +194,9 @@ async def measure(name: str, model: Path, items: list[dict[str, str]]) -> dict[s
     return {"name": name, "scores": by_lang, "raw": raw, "rss_mb": rss, "bot_ms": bot_ms, "bare_ms": bare_ms}
 
 
-def curve(raw: list[tuple[str, str, str, float, float]]) -> list[str]:
+def curve(raw: list[tuple[str, str, str, float, float]], small_talk: float | None = None) -> list[str]:
+    """Rows per threshold; with `small_talk`, the threshold applies to guarded (answering) intents only and
+    every other intent needs `small_talk` (the chosen AnswerAwareFallbackClassifier)."""
     lines = [
         "| threshold | accuracy | macro-F1 | wrong-answer | wrong-answer (worst language) | fallback rate |",
         "|---|---|---|---|---|---|",
@@ -188,7 +205,8 @@ def curve(raw: list[tuple[str, str, str, float, float]]) -> list[str]:
         overall = Scores()
         per_lang: dict[str, Scores] = {lang: Scores() for lang in LANGUAGES}
         for lang, expected, top, confidence, margin in raw:
-            predicted = FALLBACK_INTENT if confidence < threshold or margin < AMBIGUITY else top
+            needed = threshold if small_talk is None or top in GUARDED else small_talk
+            predicted = FALLBACK_INTENT if confidence < needed or margin < AMBIGUITY else top
             overall.add(expected, predicted)
             per_lang[lang].add(expected, predicted)
         worst = max(s.wrong_answer_rate for s in per_lang.values())
@@ -201,7 +219,7 @@ def curve(raw: list[tuple[str, str, str, float, float]]) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", choices=("diet", "linear", "chosen"), action="append")
+    parser.add_argument("--only", choices=("diet", "linear", "previous", "chosen"), action="append")
     parser.add_argument("--diet-epochs", type=int, default=40)
     args = parser.parse_args()
     items = heldout()
@@ -211,7 +229,8 @@ def main() -> None:
             f"DIET, Rasa default pipeline ({args.diet_epochs} epochs)",
             DIET_DEFAULT.format(epochs=args.diet_epochs),
         ),
-        "linear": ("linear (previous config)", LINEAR),
+        "linear": ("linear (Rasa LogisticRegressionClassifier)", LINEAR),
+        "previous": ("round 2: normaliser + linear, fallback 0.4", PREVIOUS),
         "chosen": ("chosen: intents/config.yml", (INTENTS / "config.yml").read_text(encoding="utf-8")),
     }  # fmt: skip
     results = []
@@ -254,6 +273,8 @@ def main() -> None:
     for result in results:
         print(f"\nFallback curve on held-out, {result['name']} (ambiguity threshold {AMBIGUITY}):\n")
         print("\n".join(curve(result["raw"])))  # type: ignore[arg-type]
+        print(f"\nSame, threshold on answering intents only, small talk at 0.3, {result['name']}:\n")
+        print("\n".join(curve(result["raw"], small_talk=0.3)))  # type: ignore[arg-type]
 
 
 if __name__ == "__main__":

@@ -79,10 +79,12 @@ class ConversationService:
         """The replies to one message; never raises for a problem inside one conversation."""
         who = pseudonymise(self._secret, inbound.conversation_id)
         started = time.perf_counter()
+        language = "es"  # the conversation's, once its state is read: even an apology is in their language
         try:
             try:
                 async with self.store.lock(inbound.conversation_id):
                     state = ConversationState.from_dict(await self.store.get(inbound.conversation_id))
+                    language = state.language or language
                     turn = await self._decide(state, inbound)
                     await self._log_referrals(inbound, turn)
                     if any(e.name == "erasure_requested" for e in turn.events):
@@ -94,8 +96,8 @@ class ConversationService:
                 turn = await self._decide(ConversationState(), inbound)
         except Exception:  # the one boundary: a bug in one conversation must not affect the others
             log.exception("failed to handle a message", extra={"conversation": who})
-            sorry = translate("es", "Sorry, something went wrong. Please try again.")
-            return [replace(replies.say(inbound.sender, "es", sorry), channel=inbound.channel)]
+            sorry = translate(language, "Sorry, something went wrong. Please try again.")
+            return [replace(replies.say(inbound.sender, language, sorry), channel=inbound.channel)]
         try:
             await self.recorder.record(inbound, turn)
         except Exception:  # a recording bug must not cost the person their answer

@@ -99,3 +99,21 @@ def test_a_crash_in_one_conversation_does_not_affect_another(
     assert broken.status_code == 200 and "Lo siento" in broken.json()[0]["text"]
     fine = client_without_nlu.post("/webhooks/rest/webhook", json={"sender": "fine", "message": "hola"})
     assert fine.status_code == 200 and fine.json()[0]["buttons"][0]["payload"] == "/ask_regularization"
+
+
+def test_the_apology_after_a_crash_is_in_the_conversations_language(
+    client_without_nlu: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.service
+
+    chose = client_without_nlu.post(
+        "/webhooks/rest/webhook", json={"sender": "kreyol", "message": "/set_language:ht"}
+    )
+    assert chose.status_code == 200
+
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise ZeroDivisionError("a bug reached by one person's message")
+
+    monkeypatch.setattr(bot.service, "respond", broken)
+    reply = client_without_nlu.post("/webhooks/rest/webhook", json={"sender": "kreyol", "message": "mèsi"})
+    assert reply.status_code == 200 and reply.json()[0]["text"].startswith("Eskize m, gen yon pwoblèm")
