@@ -45,10 +45,12 @@ class Settings:
     conversation_ttl_seconds: int
     retention_days: int = 90
     content_override: Path | None = None
+    var_override: Path | None = None
 
     @property
     def var_dir(self) -> Path:
-        return self.root / "var"
+        """INFOBOT_VAR_DIR: state files (SQLite, referral spool, generated secret) kept apart per service."""
+        return self.var_override or self.root / "var"
 
     @property
     def content_dir(self) -> Path:
@@ -68,7 +70,7 @@ class Settings:
         """Read the environment; unset optional services fall back to embedded defaults."""
         env = os.environ if env is None else env
         root = Path(env.get("INFOBOT_ROOT", root or PROJECT_ROOT))
-        var_dir = root / "var"
+        var_dir = Path(env["INFOBOT_VAR_DIR"]) if env.get("INFOBOT_VAR_DIR") else root / "var"
         secret = env.get("INFOBOT_SECRET_KEY")
         if secret is not None and len(secret) < 16:
             raise ConfigError("INFOBOT_SECRET_KEY is too short: use at least 16 random characters")
@@ -97,4 +99,5 @@ class Settings:
             conversation_ttl_seconds=ttl,
             retention_days=retention_days,
             content_override=Path(env["INFOBOT_CONTENT_DIR"]) if env.get("INFOBOT_CONTENT_DIR") else None,
+            var_override=var_dir if env.get("INFOBOT_VAR_DIR") else None,
         )

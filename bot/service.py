@@ -127,13 +127,14 @@ class ConversationService:
                 )
                 outcome = await asyncio.to_thread(self.referrals.log, record)
                 log.info("referral %s %s", record.code, outcome)
-                self._notify_hub(record)
+                self.notify_hub(record)
             elif event.name == "referral_disaggregated":
                 sex, age = data.get("sex"), data.get("age")
                 await asyncio.to_thread(self._disaggregate, data["code"], sex, age)
 
-    def _notify_hub(self, record: ReferralRecord) -> None:
-        """Deliver to the hub's webhook in the background; the person's reply does not wait for it."""
+    def notify_hub(self, record: ReferralRecord) -> None:
+        """Deliver a logged referral to its hub's webhook in the background (bot's and staff's referrals
+        alike); the person's reply and the agent's page do not wait for it."""
         hub = self.directory.get(record.hub_id)
         if self.referrals is None or hub is None or not hub.webhook_url:
             return

@@ -66,6 +66,7 @@ async def create_referral(request: Request, staff: Staff) -> Response:
         consent_version="staff-" + CONSENT_VERSION,
     )
     outcome = await run_in_threadpool(referrals.log, record)
+    runtime(request).conversations.notify_hub(record)
     text = (
         f"Referral {code} logged by staff: {service} at {hub.name} ({hub.id}); consent given by phone/chat."
     )

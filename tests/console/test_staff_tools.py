@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
+import time
 
 from sqlalchemy import select
 
 from bot.db import make_engine, session_factory
 from bot.db.models import AuditEntry, Escalation, Referral, ScamReport, TranscriptMessage
 from bot.dialogue.referral import CONSENT_VERSION
+from bot.referrals import Directory
 from tests.console.conftest import Console, log_in
 from tests.console.test_actions import add_rows, notices
+from tests.helpers.fake_provider import serve
 
 
 def rows(console: Console, model: type) -> list:  # type: ignore[type-arg]
@@ -65,6 +69,33 @@ def test_a_referral_from_a_conversation_needs_consent_and_shows_its_code(console
     without_token = {"service": "health", "hub": "cr-san-jose", "consent": "yes"}
     assert console.client.post(url, data=without_token).status_code == 403
     assert len(rows(console, Referral)) == 1
+
+
+def test_a_staff_referral_reaches_the_hubs_webhook_like_the_bots(console: Console) -> None:
+    add_rows(console, person_escalation("CR"))
+    service = console.client.app.state.runtime.conversations  # type: ignore[attr-defined]
+    with serve(lambda _request: (200, {"status": "received"})) as hub_api:
+        service.directory = Directory(
+            tuple(
+                dataclasses.replace(h, webhook_url=f"{hub_api.url}/referrals") if h.id == "cr-san-jose" else h
+                for h in service.directory.hubs
+            )
+        )
+        token = log_in(console.client, "agent@example.org")
+        form = {"csrf": token, "service": "legal_aid", "hub": "cr-san-jose", "consent": "yes"}
+        response = console.client.post("/console/conversations/1/referral", data=form, follow_redirects=False)
+        assert response.status_code == 303
+        deadline = time.monotonic() + 10
+        while not hub_api.requests and time.monotonic() < deadline:
+            time.sleep(0.05)
+        [delivery] = hub_api.requests
+    [referral] = rows(console, Referral)
+    assert delivery.json["code"] == referral.code and delivery.json["hub_id"] == "cr-san-jose"
+    assert "50600000020" not in delivery.body.decode() and referral.person not in delivery.body.decode()
+    deadline = time.monotonic() + 10
+    while rows(console, Referral)[0].status != "sent" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert rows(console, Referral)[0].status == "sent"
 
 
 def test_a_person_of_unknown_country_can_be_referred_to_any_hub(console: Console) -> None:

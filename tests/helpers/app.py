@@ -14,6 +14,7 @@ def make_settings(tmp_path: Path, **overrides: str) -> Settings:
         "INFOBOT_SECRET_KEY": "test-secret-key-0123456789",
         "DATABASE_URL": f"sqlite:///{tmp_path}/t.db",
         "INFOBOT_NLU_TIMEOUT": "1",
+        "INFOBOT_VAR_DIR": str(tmp_path / "var"),  # the referral spool too: nothing leaks between tests
         **overrides,
     }
     return Settings.from_env(env, root=PROJECT_ROOT)
