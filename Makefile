@@ -72,6 +72,7 @@ clean:
 # Benchmarks print figures as ratios against a baseline measured in the same run (see bench/README.md).
 bench: install-app
 	@command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)
-	$(VENV_BIN)/python bench/webhooks_wrk.py
+	$(VENV_BIN)/python bench/webhooks_wrk.py --seconds 30 --think 3
+	$(VENV_BIN)/python bench/webhooks_wrk.py --seconds 20
 	$(VENV_BIN)/python bench/webhooks.py
 	$(VENV_BIN)/python bench/scam.py
