@@ -16,7 +16,14 @@ from bot.config import Settings
 from bot.console import console_app
 from bot.metrics import metrics_response
 from bot.runtime import Runtime, start_runtime
-from bot.webhooks import rest_webhook, runtime_of, telegram_webhook, twilio_status, twilio_webhook
+from bot.webhooks import (
+    rest_outbox,
+    rest_webhook,
+    runtime_of,
+    telegram_webhook,
+    twilio_status,
+    twilio_webhook,
+)
 
 WEB_DIR = Path(__file__).resolve().parent / "web"
 log = logging.getLogger(__name__)
@@ -54,6 +61,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, manage_ras
         Route("/healthz", healthz),
         Route("/metrics", metrics),
         Route("/webhooks/rest/webhook", rest_webhook, methods=["POST"]),
+        Route("/webhooks/rest/outbox", rest_outbox, methods=["POST"]),
         Route("/webhooks/twilio", twilio_webhook, methods=["POST"]),
         Route("/webhooks/twilio/status", twilio_status, methods=["POST"]),
         Route("/webhooks/telegram", telegram_webhook, methods=["POST"]),

@@ -13,6 +13,7 @@ from bot.channels.rest import RestChannel
 from bot.channels.telegram import Ignored
 from bot.metrics import DUPLICATES, MESSAGES_IN, MESSAGES_OUT
 from bot.runtime import Runtime
+from bot.webchat import take_web_chat_outbox
 
 log = logging.getLogger(__name__)
 TWIML_REPLY_SECONDS = 8.0
@@ -59,6 +60,25 @@ async def rest_webhook(request: Request) -> Response:
         _count(inbound, replies)
         rendered += [channel.render(reply) for reply in replies]
     return JSONResponse(rendered)
+
+
+async def rest_outbox(request: Request) -> Response:
+    """Staff messages waiting for a web-chat person (the page asks every few seconds), each given once."""
+    channel = RestChannel()
+    try:
+        sender = await channel.parse_outbox_request(request)
+    except ChannelError as exc:
+        return _error(exc)
+    conversation_id = InboundMessage(channel=channel.name, sender=sender, text="").conversation_id
+    waiting = await take_web_chat_outbox(runtime_of(request).store, conversation_id)
+    return JSONResponse(
+        [
+            channel.render(
+                OutboundMessage(recipient=sender, text=m["text"], language=m.get("language"), channel="rest")
+            )
+            for m in waiting
+        ]
+    )
 
 
 async def twilio_webhook(request: Request) -> Response:

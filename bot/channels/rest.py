@@ -21,23 +21,17 @@ class RestChannel:
         """The REST channel is the open test and web-chat channel: nothing to verify."""
 
     async def parse(self, request: Request) -> list[InboundMessage]:
-        raw = await request.body()
-        try:
-            body = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise BadRequest(f"the body is not valid JSON: {exc}") from exc
-        if not isinstance(body, dict):
-            raise BadRequest('the body must be a JSON object {"sender": ..., "message": ...}')
-        sender, message = body.get("sender"), body.get("message")
-        if not isinstance(sender, str) or not sender.strip():
-            raise BadRequest("'sender' is required and must be a non-empty string")
-        if len(sender) > MAX_SENDER_CHARS:
-            raise BadRequest(f"'sender' is longer than {MAX_SENDER_CHARS} characters")
+        body = await _json_object(request, '{"sender": ..., "message": ...}')
+        sender, message = _sender(body), body.get("message")
         if not isinstance(message, str) or not message.strip():
             raise BadRequest("'message' is required and must be a non-empty string")
         if len(message) > MAX_MESSAGE_CHARS:
             raise BadRequest(f"'message' is longer than {MAX_MESSAGE_CHARS} characters")
         return [InboundMessage(channel=self.name, sender=sender, text=message)]
+
+    async def parse_outbox_request(self, request: Request) -> str:
+        """The sender whose waiting staff messages the web chat page asks for: `{"sender": ...}`."""
+        return _sender(await _json_object(request, '{"sender": ...}'))
 
     async def send(self, message: OutboundMessage) -> SendResult:
         return SendResult(ok=False, error="the REST channel only answers requests; it cannot push messages")
@@ -59,3 +53,22 @@ class RestChannel:
             "content_id": message.content_id,
         }
         return out
+
+
+async def _json_object(request: Request, shape: str) -> dict[str, Any]:
+    try:
+        body = json.loads(await request.body())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise BadRequest(f"the body is not valid JSON: {exc}") from exc
+    if not isinstance(body, dict):
+        raise BadRequest(f"the body must be a JSON object {shape}")
+    return body
+
+
+def _sender(body: dict[str, Any]) -> str:
+    sender = body.get("sender")
+    if not isinstance(sender, str) or not sender.strip():
+        raise BadRequest("'sender' is required and must be a non-empty string")
+    if len(sender) > MAX_SENDER_CHARS:
+        raise BadRequest(f"'sender' is longer than {MAX_SENDER_CHARS} characters")
+    return sender

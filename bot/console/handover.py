@@ -3,7 +3,8 @@
 The conversation state's `handed_over` flag keeps the bot quiet while staff answer (opt-out words
 still work); it is changed under the conversation's lock so no message is answered half-way.
 Sending goes through the runtime's OutboundSender: its checks (opted out, WhatsApp's 24-hour window)
-come back as one clear sentence for the console instead of a silent failure.
+come back as one clear sentence for the console instead of a silent failure. The web chat cannot be pushed
+to: its messages wait in the conversation's state until the page fetches them.
 """
 
 from __future__ import annotations
@@ -15,11 +16,15 @@ from bot.dialogue.state import ConversationState
 from bot.i18n import N_, translate
 from bot.outbound import OutsideWhatsAppWindow
 from bot.runtime import Runtime
+from bot.webchat import queue_for_web_chat
 
 HAND_BACK = N_(
     "Our team has finished answering you here. infobot will answer your messages again. "
     "Reply 0 at any time to talk to a person."
 )
+
+
+WEB_CHAT_FULL = "the person's web chat has not fetched the earlier messages yet (page closed?)"
 
 
 @dataclass(frozen=True)
@@ -51,7 +56,11 @@ async def deliver(
     except ContactStopped as exc:
         return Delivery(False, f"Not sent — {exc}.")
     if channel == "rest":
-        return Delivery(False, "Not sent — the web chat only shows answers to the person's own messages.")
+        if not await queue_for_web_chat(runtime.store, conversation_id, text, language):
+            return Delivery(
+                False, "Not sent — the person's web chat has not fetched the earlier messages yet."
+            )
+        return Delivery(True)
     message = OutboundMessage(
         recipient=address(conversation_id),
         text=text,

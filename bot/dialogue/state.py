@@ -34,6 +34,9 @@ class ConversationState:
     last_signals: list[str] = field(default_factory=list)
     last_inbound_at: float | None = None
     """When the person last wrote (epoch seconds): WhatsApp allows free-form messages for 24 hours."""
+    outbox: list[dict[str, Any]] = field(default_factory=list)
+    """Staff messages for a web-chat person, kept until their page fetches them: the web chat cannot be
+    pushed to (POST /webhooks/rest/outbox)."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from bot.db import make_engine, session_factory
 from bot.db.models import AuditEntry, DeadLetter, Escalation, UnansweredQuestion
 from bot.dialogue.state import ConversationState
@@ -74,12 +76,39 @@ def test_a_person_who_opted_out_is_not_written_to(console: Console) -> None:
     assert any("opted out" in n for n in notices(html))
 
 
-def test_a_reply_on_the_web_chat_says_it_cannot_be_pushed(console: Console) -> None:
-    console.escalate("+50600000012")
+def test_a_reply_on_the_web_chat_waits_until_the_page_fetches_it_once(console: Console) -> None:
+    console.escalate("web-person-12")
+    outbox = "/webhooks/rest/outbox"
+    assert console.client.post(outbox, json={"sender": "web-person-12"}).json() == []
     token = log_in(console.client, "agent@example.org")
     console.client.post("/console/conversations/1/claim", data={"csrf": token})
-    html = console.client.post("/console/conversations/1/reply", data={"csrf": token, "text": "Hola"}).text
-    assert any("web chat only shows answers" in n for n in notices(html))
+    for text in ("Hola, soy Ana del equipo.", "¿En qué ciudad está?"):
+        html = console.client.post("/console/conversations/1/reply", data={"csrf": token, "text": text}).text
+        assert "Sent." in notices(html)
+    assert console.client.post(outbox, json={"sender": "someone-else"}).json() == []
+    first = console.client.post(outbox, json={"sender": "web-person-12"})
+    assert first.status_code == 200
+    assert [(m["recipient_id"], m["text"], m["metadata"]["language"]) for m in first.json()] == [
+        ("web-person-12", "Hola, soy Ana del equipo.", "es"),
+        ("web-person-12", "¿En qué ciudad está?", "es"),
+    ]
+    assert console.client.post(outbox, json={"sender": "web-person-12"}).json() == []
+    # While staff hold the conversation the bot stays quiet; the person's message is for staff.
+    said = console.client.post(
+        "/webhooks/rest/webhook", json={"sender": "web-person-12", "message": "San José"}
+    )
+    assert said.status_code == 200 and said.json() == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"not json", b"[]", b"{}", b'{"sender": ""}', b'{"sender": 5}', b'{"sender": "' + b"x" * 200 + b'"}'],
+)
+def test_a_malformed_outbox_request_gets_a_clear_400(console: Console, body: bytes) -> None:
+    response = console.client.post(
+        "/webhooks/rest/outbox", content=body, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 400 and response.json()["error"]
 
 
 def test_an_undeliverable_reply_goes_to_the_dead_letters_and_can_be_retried(tmp_path: Path) -> None:
