@@ -50,8 +50,8 @@ def test_messages_of_three_words_or_more_are_identified_in_every_language(identi
     accuracy = {lang: hit / total for lang, (hit, total) in hits.items()}
     print(accuracy)
     assert set(accuracy) == set(LANGUAGES)
-    # Achieved with the chosen identifier (bench/nlu.md, round 2): es 0.958, en 0.984, fr 0.983, ht 0.985.
-    assert all(value >= 0.95 for value in accuracy.values()), accuracy
+    # Achieved with the chosen identifier (bench/nlu.md, round 3): es 0.980, en 0.988, fr 0.983, ht 0.989.
+    assert all(value >= 0.97 for value in accuracy.values()), accuracy
 
 
 @pytest.mark.parametrize(
