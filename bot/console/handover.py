@@ -57,9 +57,7 @@ async def deliver(
         return Delivery(False, f"Not sent — {exc}.")
     if channel == "rest":
         if not await queue_for_web_chat(runtime.store, conversation_id, text, language):
-            return Delivery(
-                False, "Not sent — the person's web chat has not fetched the earlier messages yet."
-            )
+            return Delivery(False, f"Not sent — {WEB_CHAT_FULL}.")
         return Delivery(True)
     message = OutboundMessage(
         recipient=address(conversation_id),

@@ -172,3 +172,21 @@ def test_canned_replies_exist_in_every_language() -> None:
         assert all(text != english for (_, text), (_, english) in zip(replies[lang], CANNED, strict=True)), (
             lang
         )
+
+
+def test_a_web_chat_that_fetches_nothing_stops_taking_messages_with_a_clear_reason(
+    console: Console, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.webchat
+
+    monkeypatch.setattr(bot.webchat, "OUTBOX_LIMIT", 1)
+    console.escalate("web-person-13")
+    token = log_in(console.client, "agent@example.org")
+    console.client.post("/console/conversations/1/claim", data={"csrf": token})
+    first = console.client.post("/console/conversations/1/reply", data={"csrf": token, "text": "Hola"}).text
+    assert "Sent." in notices(first)
+    reply = "/console/conversations/1/reply"
+    second = console.client.post(reply, data={"csrf": token, "text": "¿Sigue?"}).text
+    assert any(n.startswith("Not sent") and "has not fetched" in n for n in notices(second))
+    waiting = console.client.post("/webhooks/rest/outbox", json={"sender": "web-person-13"}).json()
+    assert [m["text"] for m in waiting] == ["Hola"]
