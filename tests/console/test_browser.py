@@ -176,3 +176,36 @@ def test_hotline_agent_takes_over_a_conversation_and_hands_it_back(live: Live, p
     after_close = len(live.sent_to(rose))
     live.write(rose, "hola")
     assert len(live.sent_to(rose)) > after_close, "after closing, the bot answers again"
+
+
+def test_a_person_on_the_web_chat_sees_the_agents_reply(live: Live, page: Page) -> None:
+    browser = page.context.browser
+    assert browser is not None
+    person_context = browser.new_context()  # the person's own browser session, apart from the agent's
+    person = person_context.new_page()
+    try:
+        person.goto(f"{live.url}/")
+        person.fill("#text", "bonjou")
+        person.press("#text", "Enter")
+        expect(person.locator(".msg.bot").first).to_be_visible(timeout=10_000)
+        person.fill("#text", "0")  # 0 always means a person
+        person.press("#text", "Enter")
+
+        page.goto(f"{live.url}/console/")
+        page.fill("input[name=email]", "agent@example.org")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        row = page.locator("#queue-table tbody tr").first
+        expect(row).to_contain_text("rest", timeout=10_000)
+        row.locator("a").click()
+        page.click("#claim")
+        page.fill("#reply-text", "Bonjou, se Ana nan ekip la. Ki kote ou ye kounye a?")
+        page.click("#send")
+        expect(page.locator(".notice").first).to_contain_text("Sent.")
+
+        staff = person.locator(".msg.staff")
+        expect(staff).to_have_text("Bonjou, se Ana nan ekip la. Ki kote ou ye kounye a?", timeout=15_000)
+        person.wait_for_timeout(5_000)  # later polls hand out nothing twice
+        expect(staff).to_have_count(1)
+    finally:
+        person_context.close()
