@@ -127,7 +127,7 @@ def start_bot(rasa_url: str, use_redis: bool, var: Path) -> tuple[subprocess.Pop
         "TWILIO_AUTH_TOKEN": TOKEN,
         "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
         "PUBLIC_BASE_URL": PUBLIC,
-        "INFOBOT_SECRET_KEY": "bench-secret-0123456789",
+        "INFOBOT_SECRET_KEY": "bench-secret-0123456789abcdefghijk",
         "DATABASE_URL": f"sqlite:///{var}/bench.db",
     }
     if use_redis:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from bot.privacy import derive_key
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -15,16 +19,78 @@ class ConfigError(ValueError):
     """A setting is missing or wrong; the message tells an operator what to change."""
 
 
+MIN_SECRET_LENGTH = 32
+"""Characters a secret key needs: the session, pseudonym and web chat keys are all derived from it."""
+
+MAKE_A_KEY = 'python3 -c "import secrets; print(secrets.token_hex(32))"'
+
+
+def _check_environment_secret(secret: str) -> bytes:
+    """Refuse a key an attacker could guess: an empty key makes console cookies forgeable."""
+    if len(secret.strip()) < MIN_SECRET_LENGTH:
+        raise ConfigError(
+            f"INFOBOT_SECRET_KEY holds {len(secret.strip())} characters; it needs at least "
+            f"{MIN_SECRET_LENGTH} random characters: make one with {MAKE_A_KEY} (or unset it to have "
+            "one generated into var/secret_key, for development)"
+        )
+    return secret.encode()
+
+
 def _load_or_create_secret(var_dir: Path) -> bytes:
-    """Keep one random key per installation so pseudonyms stay stable across restarts."""
+    """Keep one random key per installation so pseudonyms stay stable across restarts.
+
+    Workers starting together must end up with the same key: the key is written whole into a private
+    temporary file and then hard-linked into place, which fails if another worker got there first, in
+    which case the winner's key is read. A reader never sees a half-written file.
+    """
     path = var_dir / "secret_key"
-    if path.exists():
-        return path.read_bytes().strip()
-    var_dir.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(32).encode()
-    path.write_bytes(key)
-    path.chmod(0o600)
-    return key
+    if not path.exists():
+        try:
+            var_dir.mkdir(parents=True, exist_ok=True)
+            _publish_new_secret(path)
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot create {path} ({exc.strerror or exc}): set INFOBOT_SECRET_KEY to at least "
+                f"{MIN_SECRET_LENGTH} random characters instead, e.g. from {MAKE_A_KEY}"
+            ) from exc
+    secret = path.read_bytes().strip()
+    if len(secret) < MIN_SECRET_LENGTH:
+        raise ConfigError(
+            f"{path} holds {len(secret)} characters; the secret key needs at least {MIN_SECRET_LENGTH} "
+            f"random characters: put the output of {MAKE_A_KEY} in it, or delete the file to have one "
+            "generated (pseudonyms and console sessions made with an old key stop matching)"
+        )
+    return secret
+
+
+def _publish_new_secret(path: Path) -> None:
+    """Write a new key under a temporary name (created O_EXCL, mode 0600), then link it to `path`."""
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".secret_key.")
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(secrets.token_hex(32).encode())
+            file.flush()
+            os.fsync(file.fileno())
+        with contextlib.suppress(FileExistsError):  # another worker won the race: its key is used
+            os.link(temporary, path)
+    finally:
+        os.unlink(temporary)
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)  # the new name survives a power cut: pseudonyms stay stable
+    finally:
+        os.close(directory)
+
+
+ENVIRONMENTS = ("development", "production")
+
+
+def _environment_name(env: Mapping[str, str]) -> str:
+    """INFOBOT_ENV, `development` unless set; a typo must not silently run production as development."""
+    name = (env.get("INFOBOT_ENV") or "development").strip().lower()
+    if name not in ENVIRONMENTS:
+        raise ConfigError(f"INFOBOT_ENV is {name!r}: use one of {', '.join(ENVIRONMENTS)}")
+    return name
 
 
 @dataclass(frozen=True)
@@ -46,11 +112,32 @@ class Settings:
     retention_days: int = 90
     content_override: Path | None = None
     var_override: Path | None = None
+    rasa_token: str | None = None
+    """RASA_TOKEN: sent as Rasa's `token` query parameter to a server started with --auth-token."""
+    env: str = "development"
+    """INFOBOT_ENV: `production` refuses placeholder hubs and unsafe settings (bot/production.py)."""
+    secret_key_from_env: bool = True
+    """False when the key was read from (or generated into) var/secret_key, a file beside the database."""
 
     @property
     def var_dir(self) -> Path:
         """INFOBOT_VAR_DIR: state files (SQLite, referral spool, generated secret) kept apart per service."""
         return self.var_override or self.root / "var"
+
+    @property
+    def pseudonym_key(self) -> bytes:
+        """Keys pseudonyms of phone numbers and chat ids (logs, Redis keys, records, exports)."""
+        return derive_key(self.secret_key, "pseudonym")
+
+    @property
+    def session_key(self) -> bytes:
+        """Signs console session cookies; a leaked pseudonym key cannot forge them, nor the reverse."""
+        return derive_key(self.secret_key, "session")
+
+    @property
+    def webchat_key(self) -> bytes:
+        """Signs the web chat's conversation tokens."""
+        return derive_key(self.secret_key, "webchat")
 
     @property
     def content_dir(self) -> Path:
@@ -72,8 +159,6 @@ class Settings:
         root = Path(env.get("INFOBOT_ROOT", root or PROJECT_ROOT))
         var_dir = Path(env["INFOBOT_VAR_DIR"]) if env.get("INFOBOT_VAR_DIR") else root / "var"
         secret = env.get("INFOBOT_SECRET_KEY")
-        if secret is not None and len(secret) < 16:
-            raise ConfigError("INFOBOT_SECRET_KEY is too short: use at least 16 random characters")
         try:
             nlu_timeout = float(env.get("INFOBOT_NLU_TIMEOUT", "3"))
             ttl = int(env.get("INFOBOT_CONVERSATION_TTL", str(30 * 24 * 3600)))
@@ -87,7 +172,9 @@ class Settings:
             rasa_url=(env.get("RASA_URL") or None),
             redis_url=(env.get("REDIS_URL") or None),
             database_url=env.get("DATABASE_URL") or f"sqlite:///{var_dir / 'infobot.db'}",
-            secret_key=secret.encode() if secret else _load_or_create_secret(var_dir),
+            secret_key=(
+                _check_environment_secret(secret) if secret is not None else _load_or_create_secret(var_dir)
+            ),
             public_base_url=(env.get("PUBLIC_BASE_URL") or None),
             twilio_account_sid=(env.get("TWILIO_ACCOUNT_SID") or None),
             twilio_auth_token=(env.get("TWILIO_AUTH_TOKEN") or None),
@@ -100,4 +187,7 @@ class Settings:
             retention_days=retention_days,
             content_override=Path(env["INFOBOT_CONTENT_DIR"]) if env.get("INFOBOT_CONTENT_DIR") else None,
             var_override=var_dir if env.get("INFOBOT_VAR_DIR") else None,
+            rasa_token=(env.get("RASA_TOKEN") or None),
+            env=_environment_name(env),
+            secret_key_from_env=secret is not None,
         )

@@ -13,7 +13,7 @@ INFOBOT = str(PROJECT_ROOT / ".venv" / "bin" / "infobot")
 
 
 def run(args: list[str], stdin: str = "", **env: str) -> subprocess.CompletedProcess[str]:
-    full_env = {**os.environ, "INFOBOT_SECRET_KEY": "test-secret-key-0123456789", **env}
+    full_env = {**os.environ, "INFOBOT_SECRET_KEY": "test-secret-key-0123456789abcdefghij", **env}
     return subprocess.run(
         [INFOBOT, *args], input=stdin, capture_output=True, text=True, env=full_env, timeout=300
     )

@@ -34,7 +34,7 @@ def two_workers(rasa_url: str, tmp_path: Path) -> Iterator[list[str]]:
         "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
         "TWILIO_ACCOUNT_SID": TWILIO_SID,
         "PUBLIC_BASE_URL": PUBLIC,
-        "INFOBOT_SECRET_KEY": "shared-secret-0123456789",
+        "INFOBOT_SECRET_KEY": "shared-secret-0123456789abcdefghij",
         "DATABASE_URL": f"sqlite:///{tmp_path}/shared.db",
     }
     ports = [free_port(), free_port()]

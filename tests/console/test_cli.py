@@ -13,7 +13,7 @@ from bot.cli import main
 @pytest.fixture(autouse=True)
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/cli.db")
-    monkeypatch.setenv("INFOBOT_SECRET_KEY", "test-secret-key-0123456789")
+    monkeypatch.setenv("INFOBOT_SECRET_KEY", "test-secret-key-0123456789abcdefghij")
 
 
 def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], args: list[str], stdin: str):  # type: ignore[no-untyped-def]

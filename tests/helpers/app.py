@@ -11,7 +11,7 @@ from bot.config import PROJECT_ROOT, Settings
 def make_settings(tmp_path: Path, **overrides: str) -> Settings:
     """The project's content and intents, a throw-away var/ and database, and the given env values."""
     env = {
-        "INFOBOT_SECRET_KEY": "test-secret-key-0123456789",
+        "INFOBOT_SECRET_KEY": "test-secret-key-0123456789abcdefghij",
         "DATABASE_URL": f"sqlite:///{tmp_path}/t.db",
         "INFOBOT_NLU_TIMEOUT": "1",
         "INFOBOT_VAR_DIR": str(tmp_path / "var"),  # the referral spool too: nothing leaks between tests

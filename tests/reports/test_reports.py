@@ -18,7 +18,7 @@ from bot.privacy import pseudonymise
 from bot.reports.export import referral_rows, write_export
 from bot.reports.monthly import build_report, group_similar, write_report
 
-SECRET = b"report-secret-0123456789"
+SECRET = b"report-secret-0123456789abcdefghij"
 PHONES = ["+50688887777", "+50937778888", "+5215512345678"]
 AT = dt.datetime(2026, 10, 15, 12, tzinfo=dt.UTC)
 
