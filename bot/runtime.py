@@ -149,7 +149,7 @@ async def start_runtime(settings: Settings, *, manage_rasa: bool = True) -> Runt
     nlu, rasa_server = await start_nlu(settings, manage_rasa=manage_rasa)
     store = make_store(settings)
     content = ContentSource(settings.content_dir)
-    recorder = SqlRecorder(session_factory(database), settings.secret_key, mask_personal_data)
+    recorder = SqlRecorder(session_factory(database), settings.pseudonym_key, mask_personal_data)
     sessions = session_factory(database)
     referrals = ReferralLog(sessions, settings.var_dir / "spool" / "referrals.jsonl")
     await asyncio.to_thread(referrals.replay)
@@ -157,7 +157,7 @@ async def start_runtime(settings: Settings, *, manage_rasa: bool = True) -> Runt
         store,
         nlu,
         content,
-        settings.secret_key,
+        settings.pseudonym_key,
         recorder,
         directory=load_hub_directory(settings),
         referrals=referrals,

@@ -86,7 +86,7 @@ def console_app(settings: Settings) -> ASGIApp:
     secure = (settings.public_base_url or "").startswith("https://")
     sessions = SessionMiddleware(
         Router(routes()),
-        secret_key=settings.secret_key.decode() + ":console",
+        secret_key=settings.session_key.hex(),
         session_cookie=COOKIE,
         max_age=SESSION_SECONDS,
         path="/console",

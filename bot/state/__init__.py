@@ -8,7 +8,7 @@ from bot.state.redis_store import RedisStore
 
 def make_store(settings: Settings) -> ConversationStore:
     if settings.redis_url:
-        return RedisStore(settings.redis_url, settings.conversation_ttl_seconds, settings.secret_key)
+        return RedisStore(settings.redis_url, settings.conversation_ttl_seconds, settings.pseudonym_key)
     return MemoryStore(settings.conversation_ttl_seconds)
 
 

@@ -33,7 +33,7 @@ def rows(client: TestClient, model: type, person: str) -> int:
 )
 def test_a_deletion_request_erases_the_conversation(client: TestClient, lang: str, request_text: str) -> None:
     sender = f"erase-{lang}"
-    person = pseudonymise(client.app.state.runtime.settings.secret_key, f"rest:{sender}")  # type: ignore[attr-defined]
+    person = pseudonymise(client.app.state.runtime.settings.pseudonym_key, f"rest:{sender}")  # type: ignore[attr-defined]
     first = {"es": "hola", "en": "hello", "fr": "bonjour", "ht": "bonjou"}[lang]
     client.post("/webhooks/rest/webhook", json={"sender": sender, "message": first})
     assert rows(client, TranscriptMessage, person) >= 2
