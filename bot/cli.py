@@ -90,8 +90,13 @@ def _cmd_content_check(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.production import refusals
     from bot.serve import serve
 
+    if refused := refusals(settings):
+        for reason in refused:
+            print(f"infobot: refusing to serve in production: {reason}", file=sys.stderr)
+        return 1
     return asyncio.run(serve(settings, args.host, args.port))
 
 

@@ -19,7 +19,7 @@ from bot.content.loader import Problem
 from bot.referrals.hubs import DAYS, SERVICES, Hub
 
 REQUIRED_TEXT = ("id", "name", "country", "city", "department", "address", "phone")
-OPTIONAL_TEXT = ("whatsapp", "webhook_url")
+OPTIONAL_TEXT = ("whatsapp", "webhook_url", "source")
 KNOWN_FIELDS = frozenset(
     REQUIRED_TEXT
     + OPTIONAL_TEXT
@@ -154,6 +154,7 @@ def check_hub(
         lat=lat,
         lon=lon,
         webhook_url=text["webhook_url"],
+        source=text["source"],
         aliases=aliases,
         default=flags["default"],
         sample=flags["sample"],

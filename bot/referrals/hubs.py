@@ -44,6 +44,8 @@ class Hub:
     lat: float | None = None
     lon: float | None = None
     webhook_url: str | None = None
+    source: str | None = None
+    """Where the details were confirmed (an office, a letter, a page); production refuses a hub without."""
     aliases: tuple[str, ...] = ()
     default: bool = False
     sample: bool = False
