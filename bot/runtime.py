@@ -18,7 +18,7 @@ from bot.channels.twilio import TwilioChannel
 from bot.config import Settings
 from bot.content.library import ContentSource
 from bot.db import make_engine, migrate, session_factory
-from bot.logs import install_redaction
+from bot.logs import install_redaction, secrets_of
 from bot.nlu.client import NluService
 from bot.nlu.server import RasaServer
 from bot.nlu.session import start_nlu
@@ -171,7 +171,7 @@ async def start_runtime(settings: Settings, *, manage_rasa: bool = True) -> Runt
     telegram = TelegramChannel(
         settings.telegram_bot_token, settings.telegram_webhook_secret, settings.telegram_api_base
     )
-    install_redaction([*twilio.secrets(), *telegram.secrets(), settings.secret_key.decode()])
+    install_redaction([*twilio.secrets(), *telegram.secrets(), *secrets_of(settings)])
     await telegram.start()
     channels: dict[str, Channel] = {"twilio": twilio, "telegram": telegram, "rest": RestChannel()}
     sender = OutboundSender(channels, store, recorder.dead_letter)
