@@ -1,0 +1,616 @@
+"""Fault benchmark (issue 12): is any reply lost or doubled, any escalation or opt-out dropped, when Redis,
+the database or a worker dies under load?
+
+Set-up, all on loopback and started here: Redis without persistence (a restart comes back empty), a
+PostgreSQL cluster of its own reached through a TCP proxy that can cut it, one Rasa NLU server, a fake
+Twilio REST API recording every message sent (late replies), and two `infobot serve` workers as on two
+machines (each its own INFOBOT_VAR_DIR, i.e. its own spool and journal; the same INFOBOT_SECRET_KEY).
+
+Traffic: `--deliveries` signed Twilio webhooks (WhatsApp and SMS, es/en/fr/ht: greetings, questions,
+emergencies, requests for a person, opt-outs) at a steady `--rate`, alternating between the workers;
+10 % are duplicate deliveries of a MessageSid, half at the same moment on both workers, half 0.3-4 s
+later. Each person's next message waits for the previous one's reply (bench/fault_traffic.py).
+
+Retries, modelled on Twilio's connection overrides (`#rc=5&rp=all`: up to 5 retries of a webhook that
+fails) behind a load balancer: a delivery that gets a connection error, a timeout (15 s, Twilio's) or a
+5xx is sent again, same MessageSid, to the other worker after 1, 2, 3, 4, 5 s. A 4xx is not retried.
+The balancer alternates between the workers and, after a connection refused, leaves that worker out for
+10 s (a passive health check, as nginx's max_fails=1 fail_timeout=10s).
+
+Faults, at fixed fractions of the planned run: Redis SIGKILLed and restarted (empty) after a few seconds;
+the database cut (every connection closed, new ones refused) for 10 s; one worker SIGKILLed and started
+again. At the end it waits (up to `--settle` s) for late replies and journal replays, then prints replies
+lost and duplicated, escalations and opt-outs recorded in PostgreSQL against those sent, and latency per
+phase as ratios to the pre-fault phase of the same run. It always exits 0; the last line says PASS/FAIL.
+
+    .venv/bin/python bench/faults.py [--deliveries 10000] [--rate 30] [--quick] [--no-faults]
+"""
+
+# ruff: noqa: E402  (imports after sys.path is set)
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import contextlib
+import json
+import os
+import random
+import re
+import secrets
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+from twilio.request_validator import RequestValidator
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from fault_services import (
+    CutProxy,
+    PostgresCluster,
+    RedisProcess,
+    TwilioRecorder,
+    Worker,
+    export_commit,
+    fake_twilio,
+)
+from fault_traffic import (
+    GREETINGS,
+    LANGUAGES,
+    QUESTIONS,
+    Answer,
+    Message,
+    Sender,
+    attribute_rest,
+    plan,
+    twiml_bodies,
+)
+from webhooks import PUBLIC, TOKEN, percentile
+
+from bot.i18n import translate
+from bot.nlu.server import RasaServer
+from bot.nlu.training import train
+
+ACCOUNT_SID = "AC" + "0" * 32
+RETRY_DELAYS = (1.0, 2.0, 3.0, 4.0, 5.0)
+WEBHOOK_TIMEOUT = 15.0
+LB_FAIL_TIMEOUT = 10.0
+THINK_SECONDS = 4.0
+"""Mean pause of a person between a reply and their next message (exponential, at least 1 s)."""
+LATE_WAIT = 30.0
+"""A person with no reply writes again after this long (their next message then owns later replies)."""
+APOLOGY = {lang: translate(lang, "Sorry, something went wrong. Please try again.") for lang in LANGUAGES}
+LOST_DEFINITION = (
+    "lost: a unique MessageSid that expects a reply (every message except those a person sends after "
+    "opting out; no conversation is held by staff here) and got none, neither a <Message> in any of its "
+    "deliveries' TwiML nor a message through the REST API to its sender before that sender's next message"
+)
+DUPLICATED_DEFINITION = (
+    "duplicated: a unique MessageSid answered more than once: TwiML responses with a <Message> plus REST "
+    "answers (one turn's REST messages count once; a repeated text or a gap > 2 s starts another)"
+)
+
+
+@dataclass
+class Attempt:
+    started: float
+    seconds: float
+    outcome: str
+    """HTTP status, or the client's exception name (ConnectError, ReadTimeout, ...)."""
+    worker: str
+
+
+@dataclass
+class Delivery:
+    message: Message
+    started: float
+    finished: float = 0.0
+    attempts: list[Attempt] = field(default_factory=list)
+
+    @property
+    def final(self) -> str:
+        return self.attempts[-1].outcome if self.attempts else "none"
+
+
+@dataclass
+class Phase:
+    name: str
+    start: float
+    end: float = float("inf")
+
+
+class FaultBench:
+    def __init__(
+        self,
+        args: argparse.Namespace,
+        workers: list[Worker],
+        redis: RedisProcess,
+        proxy: CutProxy,
+        twilio: TwilioRecorder,
+        pg: PostgresCluster,
+    ) -> None:
+        self.args, self.workers, self.redis, self.proxy = args, workers, redis, proxy
+        self.twilio, self.pg = twilio, pg
+        self.down_until = [0.0] * len(workers)
+        self.rng = random.Random(args.seed)
+        self.validator = RequestValidator(TOKEN)
+        self.deliveries: list[Delivery] = []
+        self.events: list[tuple[float, str, str | None]] = []
+        self.t0 = 0.0
+        self.turn = 0
+        self.rest_seen: dict[str, float] = {}
+        self._rest_cursor = 0
+        self.http = httpx.AsyncClient(timeout=WEBHOOK_TIMEOUT, limits=httpx.Limits(max_connections=400))
+
+    def mark(self, what: str, phase: str | None = None) -> None:
+        """Print an event of the run; `phase` names the phase it starts."""
+        self.events.append((time.monotonic(), what, phase))
+        print(f"  {time.monotonic() - self.t0:7.1f} s  {what}", flush=True)
+
+    # --- one delivery, with the retries of Twilio's connection overrides behind a load balancer ---
+
+    def choose(self, preferred: int) -> int:
+        """The load balancer's pick: the preferred worker unless a connection error in the last
+        LB_FAIL_TIMEOUT seconds marked it down (a passive health check: nginx max_fails=1, fail_timeout)."""
+        n = len(self.workers)
+        for index in (preferred % n, (preferred + 1) % n):
+            if self.down_until[index] <= time.monotonic():
+                return index
+        return preferred % n
+
+    async def deliver(self, message: Message, first_worker: int, delay: float = 0.0) -> None:
+        if delay:
+            await asyncio.sleep(delay)
+        params = message.params()
+        signature = self.validator.compute_signature(PUBLIC + "/webhooks/twilio", params)
+        delivery = Delivery(message, time.monotonic())
+        self.deliveries.append(delivery)
+        index = self.choose(first_worker)
+        for attempt in range(len(RETRY_DELAYS) + 1):
+            worker = self.workers[index]
+            started = time.monotonic()
+            status = 0
+            try:
+                response = await self.http.post(
+                    f"{worker.url}/webhooks/twilio", data=params, headers={"X-Twilio-Signature": signature}
+                )
+                status, outcome = response.status_code, str(response.status_code)
+            except httpx.HTTPError as exc:
+                outcome = exc.__class__.__name__
+                if isinstance(exc, httpx.ConnectError):
+                    self.down_until[index] = time.monotonic() + LB_FAIL_TIMEOUT
+            now = time.monotonic()
+            delivery.attempts.append(Attempt(started, now - started, outcome, worker.name))
+            if status == 200 and (bodies := twiml_bodies(response.text)):
+                message.answers.append(Answer(now, bodies, "twiml"))
+            if 0 < status < 500:
+                break
+            if attempt < len(RETRY_DELAYS):
+                await asyncio.sleep(RETRY_DELAYS[attempt])
+                index = self.choose(index + 1)
+        delivery.finished = time.monotonic()
+
+    async def warm_up(self, per_worker: int = 20) -> None:
+        """A few conversations on each worker before the clock starts (first requests load lazily), from
+        senders outside the plan so they count nowhere."""
+        texts = [text for lang in LANGUAGES for text in (*GREETINGS[lang], *QUESTIONS[lang])]
+        for index, worker in enumerate(self.workers):
+            for i in range(per_worker):
+                sender = Sender("whatsapp", f"+999{index}{i:06d}", "es")
+                message = Message(f"WU{index}{i:030d}", sender, 0, texts[i % len(texts)], "question")
+                params = message.params()
+                signature = self.validator.compute_signature(PUBLIC + "/webhooks/twilio", params)
+                await self.http.post(
+                    f"{worker.url}/webhooks/twilio", data=params, headers={"X-Twilio-Signature": signature}
+                )
+
+    # --- people writing, one message after the other ---
+
+    def _scan_rest(self) -> None:
+        sent = self.twilio.sent
+        while self._rest_cursor < len(sent):
+            item = sent[self._rest_cursor]
+            self.rest_seen[item.to] = item.at
+            self._rest_cursor += 1
+
+    def _answered(self, message: Message) -> bool:
+        self._scan_rest()
+        if any(a.via == "twiml" for a in message.answers):
+            return True
+        return self.rest_seen.get(message.sender.from_field, 0.0) >= (message.first_sent or 0.0)
+
+    async def step(self, sender: Sender, message: Message, ready: collections.deque[Sender]) -> None:
+        message.first_sent = time.monotonic()
+        self.turn += 1
+        first = self.turn % len(self.workers)
+        jobs: list[Awaitable[None]] = [self.deliver(message, first)]
+        if message.duplicate == "concurrent":
+            jobs.append(self.deliver(message, first + 1))
+        elif message.duplicate == "later":
+            jobs.append(
+                self.deliver(message, self.rng.randrange(len(self.workers)), self.rng.uniform(0.3, 4.0))
+            )
+        await asyncio.gather(*jobs)
+        if message.expects_reply:
+            deadline = time.monotonic() + LATE_WAIT
+            while not self._answered(message) and time.monotonic() < deadline:
+                await asyncio.sleep(0.5)
+        await asyncio.sleep(max(1.0, self.rng.expovariate(1 / THINK_SECONDS)))
+        if sender.next_index < len(sender.messages):
+            ready.append(sender)
+
+    async def traffic(self, senders: list[Sender]) -> None:
+        interval = 1 / self.args.rate
+        ready: collections.deque[Sender] = collections.deque()
+        fresh = iter(senders)
+        remaining = sum(len(s.messages) for s in senders)
+        tasks: set[asyncio.Task[None]] = set()
+        slot = time.monotonic()
+        while remaining:
+            await asyncio.sleep(max(0.0, slot - time.monotonic()))
+            sender = ready.popleft() if ready else next(fresh, None)
+            if sender is None:  # everyone in conversation is waiting: the pace slips, as it would
+                await asyncio.sleep(0.05)
+                continue
+            message = sender.messages[sender.next_index]
+            sender.next_index += 1
+            remaining -= 1
+            task = asyncio.create_task(self.step(sender, message, ready))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+            slot += interval * (2 if message.duplicate else 1)
+        if tasks:
+            await asyncio.wait(tasks)
+
+    # --- faults ---
+
+    async def faults(self, planned: float) -> None:
+        quick = self.args.quick
+        await self._at(0.2 * planned)
+        self.mark("Redis killed (SIGKILL)", "Redis down")
+        self.redis.kill()
+        await asyncio.sleep(3 if quick else 5)
+        await asyncio.to_thread(self.redis.start)
+        self.mark("Redis restarted (empty)", "after Redis")
+        await self._at(0.45 * planned)
+        await asyncio.to_thread(self.proxy.cut)
+        self.mark("database cut", "database cut")
+        await asyncio.sleep(5 if quick else 10)
+        await asyncio.to_thread(self.proxy.restore)
+        self.mark("database back", "after database")
+        await self._at(0.7 * planned)
+        victim = self.workers[1]
+        victim.kill()
+        self.mark(f"{victim.name} killed (SIGKILL)", "worker down")
+        await asyncio.sleep(2)
+        seconds = await asyncio.to_thread(victim.start)
+        self.mark(f"{victim.name} restarted and healthy ({seconds:.1f} s to start)", "after worker")
+
+    async def _at(self, offset: float) -> None:
+        await asyncio.sleep(max(0.0, self.t0 + offset - time.monotonic()))
+
+    def phases(self) -> list[Phase]:
+        """Before the first fault, during each fault and after it (until the next one)."""
+        phases = [Phase("before faults", self.t0)]
+        for at, _, phase in self.events:
+            if phase:
+                phases[-1].end = at
+                phases.append(Phase(phase, at))
+        return phases
+
+    # --- the end: wait for late replies and replays, then count ---
+
+    def database_counts(self) -> dict[str, Any]:
+        with psycopg.connect(self.pg.url(), connect_timeout=5) as conn:
+            rows = conn.execute(
+                "SELECT conversation_id, reason, priority, status FROM escalations"
+            ).fetchall()
+            tables = {
+                r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+            }
+            opted_out: set[str] | None = None
+            if "contact_preferences" in tables:
+                columns = {
+                    r[0]
+                    for r in conn.execute(
+                        "SELECT column_name FROM information_schema.columns"
+                        " WHERE table_name = 'contact_preferences'"
+                    )
+                }
+                if {"conversation_id", "opted_out"} <= columns:
+                    opted_out = {
+                        r[0]
+                        for r in conn.execute(
+                            "SELECT conversation_id FROM contact_preferences WHERE opted_out"
+                        )
+                    }
+        return {"escalations": rows, "opted_out": opted_out}
+
+    async def settle(self, messages: list[Message], senders: list[Sender]) -> float:
+        started = time.monotonic()
+        want_escalated = {s.conversation_id for s in senders if s.kinds() & {"emergency", "human"}}
+        while time.monotonic() - started < self.args.settle:
+            waiting = [m for m in messages if m.expects_reply and not self._answered(m)]
+            with contextlib.suppress(psycopg.Error):
+                counts = await asyncio.to_thread(self.database_counts)
+                escalated = {r[0] for r in counts["escalations"]}
+                if not waiting and want_escalated <= escalated:
+                    break
+            await asyncio.sleep(2)
+        return time.monotonic() - started
+
+
+def latency_line(name: str, phase: Phase, values: list[float], base: list[float]) -> str:
+    if not values:
+        return f"    {name:<8} -"
+    p50, p99 = statistics.median(values), percentile(values, 0.99)
+    ratios = ""
+    if base:
+        ratios = f"  ({p50 / statistics.median(base):5.2f}x, {p99 / percentile(base, 0.99):5.2f}x)"
+    return f"    {name:<8} p50 {p50 * 1000:8.0f} ms  p99 {p99 * 1000:8.0f} ms{ratios}"
+
+
+def report(bench: FaultBench, senders: list[Sender], messages: list[Message], settled: float) -> None:
+    unmatched = attribute_rest(senders, [(s.at, s.to, s.body) for s in bench.twilio.sent])
+    deliveries = bench.deliveries
+    duplicates = len(deliveries) - len(messages)
+    concurrent = sum(1 for m in messages if m.duplicate == "concurrent")
+    print()
+    print(
+        f"deliveries sent: {len(deliveries)} ({len(messages)} unique MessageSids, {duplicates} duplicates: "
+        f"{concurrent} at the same moment on both workers, {duplicates - concurrent} 0.3-4 s later), "
+        f"{len(senders)} people"
+    )
+    attempts = [a for d in deliveries for a in d.attempts]
+    outcomes = collections.Counter(a.outcome for a in attempts)
+    finals = collections.Counter(d.final for d in deliveries)
+    print(f"HTTP attempts: {len(attempts)} ({', '.join(f'{k} {v}' for k, v in outcomes.most_common())})")
+    print(f"final outcome per delivery: {', '.join(f'{k} {v}' for k, v in finals.most_common())}")
+    print(f"REST API messages: {len(bench.twilio.sent)} ({unmatched} matched no message of this run)")
+    print(f"waited {settled:.0f} s after the last delivery for late replies and replays")
+
+    expecting = [m for m in messages if m.expects_reply]
+    lost = [m for m in expecting if not m.answers]
+    doubled = [m for m in messages if len(m.answers) > 1]
+    after_stop = [m for m in messages if not m.expects_reply and m.answers]
+    apologies = [m for m in messages if any(b in APOLOGY.values() for a in m.answers for b in a.bodies)]
+    late = [m for m in messages if m.answers and all(a.via == "rest" for a in m.answers)]
+    print()
+    print(f"  {LOST_DEFINITION}")
+    print(f"  {DUPLICATED_DEFINITION}")
+    print(f"replies lost: {len(lost)} of {len(expecting)} expecting one")
+    print(f"replies duplicated: {len(doubled)}")
+    print(f"replies to people after they opted out: {len(after_stop)} of {len(messages) - len(expecting)}")
+    print(
+        f"answered only late (REST API): {len(late)}; "
+        f"answered with the 'something went wrong' apology: {len(apologies)}"
+    )
+    print_examples("lost", lost, bench)
+    print_examples("duplicated", doubled, bench)
+    print_examples("answered after opting out", after_stop, bench)
+
+    counts: dict[str, Any] = {"escalations": [], "opted_out": None}
+    try:
+        counts = bench.database_counts()
+    except psycopg.Error as exc:
+        print(f"database unreadable at the end: {exc}")
+    asked = {s.conversation_id for s in senders if "human" in s.kinds()}
+    emergency = {s.conversation_id for s in senders if "emergency" in s.kinds()}
+    rows = counts["escalations"]
+    recorded = {r[0] for r in rows}
+    open_per_person = collections.Counter(r[0] for r in rows if r[3] != "closed")
+    urgent = {r[0] for r in rows if r[2] == 0}
+    wanted = asked | emergency
+    missing = wanted - recorded
+    print()
+    print(
+        f"escalations: {len(wanted)} people sent an emergency ({len(emergency)}) or asked for a person "
+        f"({len(asked)}); {len(wanted & recorded)} of them have an escalation in PostgreSQL, "
+        f"{len(missing)} missing; {len(emergency & urgent)} of {len(emergency)} emergencies at priority 0; "
+        f"{sum(1 for n in open_per_person.values() if n > 1)} people with more than one open escalation; "
+        f"{len(recorded - wanted)} other people escalated (e.g. repeated fallback); {len(rows)} rows"
+    )
+    stopped = {s.conversation_id for s in senders if "optout" in s.kinds()}
+    opted_out = counts["opted_out"]
+    if opted_out is None:
+        print(
+            f"opt-outs: {len(stopped)} people sent STOP/BAJA/KANPE/ARRÊT; no contact_preferences table in SQL"
+        )
+        opt_outs_ok = False
+    else:
+        print(
+            f"opt-outs: {len(stopped)} people opted out; {len(stopped & opted_out)} recorded in SQL, "
+            f"{len(stopped - opted_out)} missing, {len(opted_out - stopped)} recorded for others"
+        )
+        opt_outs_ok = stopped <= opted_out
+
+    phases = bench.phases()
+    print()
+    print(
+        "latency by phase (deliveries by their first attempt; 'webhook' = first attempt to final HTTP answer,"
+    )
+    print(
+        "retries included; 'reply' = first attempt to the first reply seen, TwiML or REST); ratios to before:"
+    )
+    by_phase_d = {p.name: [d for d in deliveries if p.start <= d.started < p.end] for p in phases}
+    by_phase_m = {
+        p.name: [m for m in messages if m.first_sent and p.start <= m.first_sent < p.end] for p in phases
+    }
+    base_w = [d.finished - d.started for d in by_phase_d[phases[0].name] if d.final == "200"]
+    base_r = [
+        min(a.at for a in m.answers) - (m.first_sent or 0) for m in by_phase_m[phases[0].name] if m.answers
+    ]
+    for phase in phases:
+        ds, ms = by_phase_d[phase.name], by_phase_m[phase.name]
+        end = "end" if phase.end == float("inf") else f"{phase.end - bench.t0:.0f} s"
+        failed = sum(1 for d in ds for a in d.attempts if a.outcome != "200")
+        lost_here = sum(1 for m in ms if m in lost)
+        print(
+            f"  {phase.name:<15} {phase.start - bench.t0:5.0f} s - {end:<6} {len(ds):5d} deliveries, "
+            f"{failed} failed attempts, {lost_here} replies lost"
+        )
+        webhook = [d.finished - d.started for d in ds if d.final == "200"]
+        reply = [min(a.at for a in m.answers) - (m.first_sent or 0) for m in ms if m.answers]
+        print(latency_line("webhook", phase, webhook, base_w if phase is not phases[0] else []))
+        print(latency_line("reply", phase, reply, base_r if phase is not phases[0] else []))
+
+    print()
+    print_log_errors(bench.workers)
+    targets = {
+        "0 lost": not lost,
+        "0 duplicated": not doubled,
+        "every escalation recorded": not missing and bool(wanted),
+        "every opt-out recorded": opt_outs_ok,
+        "0 replies after opt-out": not after_stop,
+    }
+    verdict = "PASS" if all(targets.values()) else "FAIL"
+    print(f"{verdict}: " + ", ".join(f"{k} {'ok' if v else 'FAILED'}" for k, v in targets.items()))
+
+
+def print_examples(what: str, found: list[Message], bench: FaultBench, limit: int = 5) -> None:
+    for m in found[:limit]:
+        tries = "; ".join(
+            f"{a.worker} @{a.started - bench.t0:.1f}s {a.outcome} {a.seconds * 1000:.0f}ms"
+            for d in bench.deliveries
+            if d.message is m
+            for a in d.attempts
+        )
+        answers = "; ".join(f"{a.via} @{a.at - bench.t0:.1f}s {a.bodies[0][:40]!r}" for a in m.answers)
+        print(
+            f"    {what}: {m.sid[:10]} {m.sender.channel} {m.kind} {m.text!r} dup={m.duplicate} "
+            f"sent @{(m.first_sent or 0) - bench.t0:.1f}s [{tries}] answers [{answers}]"
+        )
+
+
+def print_log_errors(workers: list[Worker], limit: int = 12) -> None:
+    """The workers' ERROR lines grouped by message (numbers blanked), to point at the cause of a failure."""
+    counts: collections.Counter[str] = collections.Counter()
+    for worker in workers:
+        with contextlib.suppress(OSError):
+            for line in worker.log.read_text(errors="replace").splitlines():
+                try:
+                    entry = json.loads(line)
+                except ValueError:
+                    if "Traceback" in line or "Error" in line:
+                        counts[f"{worker.name} (raw) {re.sub(r'[0-9]+', 'N', line)[:110]}"] += 1
+                    continue
+                if isinstance(entry, dict) and entry.get("level") in ("ERROR", "CRITICAL"):
+                    text = f"{entry.get('logger')}: {entry.get('message')} {entry.get('error', '')}"
+                    counts[f"{worker.name} {re.sub(r'[0-9]+', 'N', text)[:110]}"] += 1
+    print(f"worker log errors ({sum(counts.values())} lines):")
+    for text, n in counts.most_common(limit):
+        print(f"  {n:6d}  {text}")
+
+
+def commit_id() -> str:
+    with contextlib.suppress(OSError, subprocess.CalledProcessError):
+        return subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    return "unknown"
+
+
+async def run(args: argparse.Namespace) -> None:
+    """Start everything, run traffic and faults, report; every part is stopped on any exit (SIGTERM too)."""
+    main_task = asyncio.current_task()
+    assert main_task is not None
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main_task.cancel)
+    senders, messages = plan(args.deliveries, 0.10, args.seed)
+    work = Path(tempfile.mkdtemp(prefix="infobot-faults-"))
+    print(
+        f"fault bench {time.strftime('%Y-%m-%d %H:%M')} commit {commit_id()}: "
+        f"{args.deliveries} deliveries at {args.rate:g}/s, 2 workers, {os.cpu_count()} cores; logs in {work}",
+        flush=True,
+    )
+    code = export_commit(args.commit, work) if args.commit else ROOT
+    model, _ = train(ROOT, ROOT / "intents", ROOT / "models")
+    redis, pg = RedisProcess(work), PostgresCluster()
+    proxy = CutProxy(pg.port)
+    rasa = RasaServer(ROOT, model)
+    async with contextlib.AsyncExitStack() as stack:
+        stack.callback(pg.stop)
+        stack.callback(redis.stop)
+        stack.callback(proxy.stop)
+        rasa_starting = asyncio.create_task(rasa.start())
+
+        async def stop_rasa() -> None:
+            rasa_starting.cancel()
+            with contextlib.suppress(BaseException):
+                await rasa_starting
+            await rasa.stop()
+
+        stack.push_async_callback(stop_rasa)
+        twilio_url, recorder = stack.enter_context(fake_twilio())
+        await asyncio.to_thread(redis.start)
+        await asyncio.to_thread(pg.start)
+        proxy.start()
+        await rasa_starting
+        env = {
+            "REDIS_URL": redis.url,
+            "DATABASE_URL": pg.url(proxy.port),
+            "RASA_URL": rasa.url,
+            "INFOBOT_SECRET_KEY": args.secret,
+            "TWILIO_AUTH_TOKEN": TOKEN,
+            "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+            "TWILIO_API_BASE": twilio_url,
+            "PUBLIC_BASE_URL": PUBLIC,
+        }
+        workers = [Worker(f"worker{i + 1}", work, env, code) for i in range(2)]
+        for worker in workers:
+            stack.callback(worker.stop)
+        first = await asyncio.to_thread(workers[0].start)  # migrates the empty database
+        await asyncio.to_thread(workers[1].start)
+        print(f"  workers up ({first:.1f} s for the first, migrations included)", flush=True)
+        bench = FaultBench(args, workers, redis, proxy, recorder, pg)
+        stack.push_async_callback(bench.http.aclose)
+        await bench.warm_up()
+        planned = args.deliveries / args.rate
+        bench.t0 = time.monotonic()
+        bench.mark(f"traffic starts ({planned:.0f} s planned)")
+        jobs = [bench.traffic(senders)]
+        if not args.no_faults:
+            jobs.append(bench.faults(planned))
+        await asyncio.gather(*jobs)
+        bench.mark("last delivery answered")
+        settled = await bench.settle(messages, senders)
+        report(bench, senders, messages, settled)
+    if not args.keep:
+        subprocess.run(["rm", "-rf", str(work)], check=False)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--deliveries", type=int, default=10000)
+    parser.add_argument("--rate", type=float, default=30.0, help="deliveries per second")
+    parser.add_argument("--quick", action="store_true", help="1,000 deliveries and shorter faults")
+    parser.add_argument("--no-faults", action="store_true", help="the same traffic without faults")
+    parser.add_argument("--settle", type=float, default=90.0, help="seconds to wait for late replies")
+    parser.add_argument("--seed", type=int, default=12)
+    parser.add_argument(
+        "--commit", help="run the workers from this commit (git archive), not from the working tree"
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the worker logs and var directories")
+    args = parser.parse_args()
+    if args.quick and args.deliveries == parser.get_default("deliveries"):
+        args.deliveries = 1000
+    args.secret = secrets.token_hex(32)
+    asyncio.run(run(args))
+
+
+if __name__ == "__main__":
+    main()
