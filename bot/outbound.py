@@ -1,6 +1,8 @@
 """Messages that are not immediate replies (staff answers, late replies): checked, retried, dead-lettered.
 
-Policy: nothing is sent to a person who opted out (ContactStopped); on WhatsApp nothing free-form is
+Policy: nothing is sent to a person who opted out (ContactStopped) — known from the conversation state
+and from SQL's contact preferences, so an opt-out holds while Redis is down or after it lost its data;
+when neither can say, nothing is sent (SendError naming why); on WhatsApp nothing free-form is
 sent more than 24 hours after the person's last message (Twilio would refuse it with error 63016);
 5xx and timeouts are retried with exponential backoff, 4xx never; after the last try the message
 goes to the dead-letter list that the staff console shows.
@@ -16,7 +18,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from bot.channels.base import Channel, ContactStopped, OutboundMessage, SendError, SendResult
 from bot.dialogue.state import ConversationState
 from bot.metrics import SEND_FAILURES
-from bot.state.base import ConversationStore
+from bot.state.base import ConversationStore, StoreUnavailable
 
 log = logging.getLogger(__name__)
 WHATSAPP_WINDOW_SECONDS = 24 * 3600
@@ -24,6 +26,8 @@ CHANNEL_OF = {"whatsapp": "twilio", "sms": "twilio", "telegram": "telegram", "re
 
 DeadLetterSink = Callable[[str, OutboundMessage, str, int], Awaitable[None]]
 """(conversation id, message, error, attempts) -> stored for staff to retry."""
+OptedOutInSql = Callable[[str], Awaitable[bool | None]]
+"""(conversation id) -> whether SQL's contact preferences say the person opted out; None: cannot say."""
 
 
 class OutsideWhatsAppWindow(SendError):
@@ -44,16 +48,28 @@ class OutboundSender:
         dead_letter: DeadLetterSink,
         attempts: int = 4,
         base_delay: float = 0.5,
+        opted_out_in_sql: OptedOutInSql | None = None,
     ) -> None:
         self._channels, self._store, self._dead_letter = channels, store, dead_letter
+        self._opted_out_in_sql = opted_out_in_sql
         self.attempts, self.base_delay = attempts, base_delay
 
     async def check_allowed(self, conversation_id: str, channel: str) -> ConversationState:
         """Raise ContactStopped or OutsideWhatsAppWindow instead of sending what must not be sent."""
-        state = ConversationState.from_dict(await self._store.get(conversation_id))
-        if state.opted_out:
+        try:
+            state, store_down = ConversationState.from_dict(await self._store.get(conversation_id)), False
+        except StoreUnavailable:
+            state, store_down = ConversationState(), True
+        in_sql = await self._opted_out_in_sql(conversation_id) if self._opted_out_in_sql else None
+        if store_down and in_sql is None:
+            raise SendError(
+                "cannot check whether this person opted out: the store and the database are unavailable",
+                retryable=False,
+            )
+        if state.opted_out or in_sql:
             raise ContactStopped("this person opted out (STOP): nothing can be sent until they write START")
-        if channel == "whatsapp" and (state.last_inbound_at or 0) < time.time() - WHATSAPP_WINDOW_SECONDS:
+        last_wrote = state.last_inbound_at or 0
+        if channel == "whatsapp" and not store_down and last_wrote < time.time() - WHATSAPP_WINDOW_SECONDS:
             raise OutsideWhatsAppWindow()
         return state
 

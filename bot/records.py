@@ -1,7 +1,10 @@
 """Writes what the programme counts and what staff need to SQL: message events, unanswered questions,
-escalations with their transcript, dead letters and delivery statuses.
+transcripts, scam reports, dead letters and delivery statuses; and what retention and erasure remove.
 
-SQLAlchemy is synchronous here, so writes run in a worker thread; people are pseudonymised.
+These records are best effort: a database outage costs statistics, never a person's reply. What must
+not be lost (escalations, erasures, opt-outs, referrals) goes through the write-ahead journal instead
+(bot/durable.py, bot/referrals/log.py). SQLAlchemy is synchronous here, so writes run in a worker
+thread; people are pseudonymised.
 """
 
 from __future__ import annotations
@@ -9,15 +12,17 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import CursorResult, delete, select, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import CursorResult, delete, update
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.channels.base import InboundMessage, OutboundMessage
 from bot.db.models import (
+    AppliedEntry,
+    ContactPreference,
     DeadLetter,
     DeliveryStatus,
     Escalation,
@@ -28,7 +33,6 @@ from bot.db.models import (
     UnansweredQuestion,
 )
 from bot.dialogue.engine import Turn
-from bot.dialogue.state import ConversationState
 from bot.privacy import pseudonymise
 
 log = logging.getLogger(__name__)
@@ -37,36 +41,60 @@ PRIORITY = {"emergency": 0, "trafficking": 1, "asked": 2, "repeated_fallback": 3
 """Lower is more urgent: the console queue is ordered by priority, then waiting time."""
 
 
-def erase_person(sessions: sessionmaker[Session], person: str) -> None:
-    """A deletion request: transcripts, unanswered questions and addresses go; statistics stay anonymous."""
-    with sessions.begin() as session:
-        session.execute(delete(TranscriptMessage).where(TranscriptMessage.person == person))
-        session.execute(delete(UnansweredQuestion).where(UnansweredQuestion.person == person))
-        session.execute(delete(ScamReport).where(ScamReport.person == person))
-        session.execute(
-            update(Escalation)
-            .where(Escalation.person == person)
-            .values(conversation_id="", person=ERASED, status="closed", outcome="erased")
-        )
-        for model in (Referral, MessageEvent):
-            session.execute(update(model).where(model.person == person).values(person=ERASED))
+def erase_person(session: Session, person: str, conversation_id: str) -> None:
+    """A deletion request: transcripts, unanswered questions, scam reports, dead letters and addresses
+    go; statistics stay, anonymous. An opt-out stays (by pseudonym): erasing must not make a person who
+    said STOP reachable again."""
+    for model in (TranscriptMessage, UnansweredQuestion, ScamReport):
+        session.execute(delete(model).where(model.person == person))
+    session.execute(delete(DeadLetter).where(DeadLetter.conversation_id == conversation_id))
+    session.execute(
+        update(Escalation)
+        .where(Escalation.person == person)
+        .values(conversation_id="", person=ERASED, status="closed", outcome="erased")
+    )
+    for stat in (Referral, MessageEvent):
+        session.execute(update(stat).where(stat.person == person).values(person=ERASED))
+
+
+def _deleted(session: Session, statement: Any) -> int:
+    result: CursorResult[Any] = session.execute(statement)  # type: ignore[assignment]
+    return int(result.rowcount or 0)
 
 
 def purge_expired(sessions: sessionmaker[Session], days: int, now: dt.datetime | None = None) -> int:
-    """Retention: transcripts and unanswered questions older than `days` go; closed escalations lose
-    their address. Returns the number of rows deleted."""
+    """Retention, for every table that holds an address or a person's words: transcripts, unanswered
+    questions, dead letters (address and text), delivery statuses and applied journal keys older than
+    `days` are deleted; scam reports lose their pseudonym (the masked offer stays, for the trends);
+    closed escalations lose their address; contact preferences go unless they are an opt-out.
+    Returns the number of rows deleted."""
     cutoff = (now or dt.datetime.now(dt.UTC)) - dt.timedelta(days=days)
     with sessions.begin() as session:
-        deleted = 0
-        for model in (TranscriptMessage, UnansweredQuestion):
-            result: CursorResult[Any] = session.execute(delete(model).where(model.at < cutoff))  # type: ignore[assignment]
-            deleted += result.rowcount
+        deleted = sum(
+            _deleted(session, delete(model).where(column < cutoff))
+            for model, column in (
+                (TranscriptMessage, TranscriptMessage.at),
+                (UnansweredQuestion, UnansweredQuestion.at),
+                (DeadLetter, DeadLetter.created_at),
+                (DeliveryStatus, DeliveryStatus.updated_at),
+                (AppliedEntry, AppliedEntry.applied_at),
+            )
+        )
+        deleted += _deleted(
+            session,
+            delete(ContactPreference).where(
+                ContactPreference.opted_out.is_(False),
+                ContactPreference.changed_at < cutoff,
+                (ContactPreference.erased_at.is_(None)) | (ContactPreference.erased_at < cutoff),
+            ),
+        )
+        session.execute(update(ScamReport).where(ScamReport.at < cutoff).values(person=ERASED))
         session.execute(
             update(Escalation)
             .where(Escalation.status == "closed", Escalation.created_at < cutoff)
             .values(conversation_id="")
         )
-    return int(deleted or 0)
+    return deleted
 
 
 class SqlRecorder:
@@ -83,13 +111,11 @@ class SqlRecorder:
     async def record(self, inbound: InboundMessage, turn: Turn) -> None:
         """Group commit: turns that arrive while a batch is being written share the next transaction.
 
-        The caller still waits until its turn is committed, so what a reply promises is in SQL.
+        The caller waits until its turn is committed or has failed (logged): whatever goes wrong in a
+        batch, every waiting turn is released, so no request ever waits on a broken write.
         """
         if any(e.name == "erasure_requested" for e in turn.events):
-            await self._guarded(
-                asyncio.to_thread(erase_person, self._sessions, self.person(inbound.conversation_id))
-            )
-            return
+            return  # the erasure itself is written ahead (bot/durable.py); its words are not kept
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pending.append((inbound, turn, done))
         if self._writer is None or self._writer.done():
@@ -99,19 +125,35 @@ class SqlRecorder:
     async def _write_batches(self) -> None:
         while self._pending:
             batch, self._pending = self._pending, []
-            await self._guarded(asyncio.to_thread(self._write_batch, [(i, t) for i, t, _ in batch]))
-            for _, _, done in batch:
-                if not done.done():
-                    done.set_result(None)
-
-    @staticmethod
-    async def _guarded(work: Awaitable[None]) -> None:
-        try:
-            await work
-        except SQLAlchemyError as exc:  # statistics and transcripts must never cost a person their reply
-            log.error("could not record turns: %s", exc.__class__.__name__)
+            try:
+                await asyncio.to_thread(self._write_batch, [(i, t) for i, t, _ in batch])
+            except Exception as exc:  # any failure: statistics must never cost a person their reply
+                log.error("could not record %d turn(s): %s", len(batch), exc.__class__.__name__)
+            finally:
+                for _, _, done in batch:
+                    if not done.done():
+                        done.set_result(None)
 
     def _write_batch(self, batch: list[tuple[InboundMessage, Turn]]) -> None:
+        """One transaction; if a turn in it is unwritable (not a database outage), the others are
+        written one by one so a single bad turn loses only its own records."""
+        try:
+            self._write(batch)
+        except (OperationalError, InterfaceError):
+            raise
+        except Exception:
+            if len(batch) == 1:
+                raise
+            failed = 0
+            for item in batch:
+                try:
+                    self._write([item])
+                except Exception as exc:  # noqa: BLE001 - counted and reported below, without data
+                    log.error("could not record a turn: %s", exc.__class__.__name__)
+                    failed += 1
+            log.error("recorded %d of %d turns of a batch that failed", len(batch) - failed, len(batch))
+
+    def _write(self, batch: list[tuple[InboundMessage, Turn]]) -> None:
         with self._sessions.begin() as session:
             for inbound, turn in batch:
                 self._add_turn(session, inbound, turn)
@@ -153,46 +195,6 @@ class SqlRecorder:
                         text=str(event.data["text"]),
                     )
                 )
-            if event.name == "escalation_requested":
-                self._escalate(session, inbound, turn, str(event.data.get("reason", "asked")), intent)
-
-    @staticmethod
-    def _scam_report(person: str, channel: str, state: ConversationState, data: dict[str, Any]) -> ScamReport:
-        return ScamReport(
-            person=person,
-            channel=channel,
-            country=state.country,
-            language=state.language or "es",
-            verdict=str(data["verdict"]),
-            signals=",".join(data["signals"]),
-            text=str(data["text"]),
-        )
-
-    def _escalate(
-        self, session: Session, inbound: InboundMessage, turn: Turn, reason: str, topic: str | None
-    ) -> None:
-        """One open escalation per person: a new reason can only raise its priority."""
-        person = self.person(inbound.conversation_id)
-        priority = PRIORITY.get(reason, 2)
-        open_one = session.scalars(
-            select(Escalation).where(Escalation.person == person, Escalation.status != "closed")
-        ).first()
-        if open_one is not None:
-            if priority < open_one.priority:
-                open_one.priority, open_one.reason = priority, reason
-            return
-        session.add(
-            Escalation(
-                conversation_id=inbound.conversation_id,
-                person=person,
-                channel=inbound.channel,
-                language=turn.state.language or "es",
-                country=turn.state.country,
-                topic=topic,
-                reason=reason,
-                priority=priority,
-            )
-        )
 
     async def dead_letter(
         self, conversation_id: str, message: OutboundMessage, error: str, attempts: int

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,11 +18,14 @@ from bot.channels.twilio import TwilioChannel
 from bot.config import Settings
 from bot.content.library import ContentSource
 from bot.db import make_engine, migrate, session_factory
+from bot.durable import DurableRecords
+from bot.journal import Journal
 from bot.logs import install_redaction, secrets_of
 from bot.nlu.client import NluService
 from bot.nlu.server import RasaServer
 from bot.nlu.session import start_nlu
-from bot.outbound import OutboundSender
+from bot.outbound import OptedOutInSql, OutboundSender
+from bot.privacy import pseudonymise
 from bot.records import SqlRecorder, purge_expired
 from bot.referrals import Directory, DirectoryError, load_directory
 from bot.referrals.log import ReferralLog
@@ -31,6 +34,12 @@ from bot.service import ConversationService
 from bot.state import ConversationStore, make_store
 
 log = logging.getLogger(__name__)
+JOURNAL_SECONDS = 60.0
+"""Journals (escalations, erasures, opt-outs, referrals) are replayed into SQL at start and this often."""
+RECOVERY_SECONDS = 10.0
+"""Journaled deliveries whose worker died are answered this often (once their 30 s claim expired)."""
+RETENTION_SECONDS = 6 * 3600.0
+PERIODIC = ("maintenance", "journal-replay", "delivery-recovery")
 
 
 @dataclass
@@ -47,12 +56,6 @@ class Runtime:
     sender: OutboundSender
     rasa_server: RasaServer | None = None
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
-
-    def background(self, coroutine: Coroutine[Any, Any, Any]) -> None:
-        """Run work after a response (late replies); keep a reference so it is not garbage-collected."""
-        task = asyncio.get_running_loop().create_task(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
     async def health(self) -> dict[str, str]:
         """'up' or 'down' for each part the service depends on."""
@@ -71,28 +74,42 @@ class Runtime:
         except SQLAlchemyError:
             return False
 
-    async def maintain(self, every_seconds: float = 6 * 3600) -> None:
-        """Retention and spool replay, forever: transcripts expire, spooled referrals reach SQL."""
+    def repeat(self, name: str, every_seconds: float, job: Callable[[], Awaitable[Any]]) -> None:
+        """Run `job` now and then every `every_seconds` until shutdown; a failure is logged and retried."""
+
+        async def loop() -> None:
+            while True:
+                try:
+                    await job()
+                except Exception as exc:  # noqa: BLE001 - the next round retries; the class says what
+                    log.error("%s failed, will retry: %s", name, exc.__class__.__name__)
+                await asyncio.sleep(every_seconds)
+
+        task = asyncio.get_running_loop().create_task(loop(), name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def purge(self) -> None:
+        """Retention: what holds an address or a person's words expires (bot/records.py)."""
         sessions = session_factory(self.database)
-        while True:
-            try:
-                purged = await asyncio.to_thread(purge_expired, sessions, self.settings.retention_days)
-                replayed = (
-                    await asyncio.to_thread(self.conversations.referrals.replay)
-                    if self.conversations.referrals
-                    else 0
-                )
-                log.info("maintenance: %d expired rows purged, %d referrals replayed", purged, replayed)
-            except SQLAlchemyError as exc:
-                log.error("maintenance failed, will retry: %s", exc.__class__.__name__)
-            await asyncio.sleep(every_seconds)
+        purged = await asyncio.to_thread(purge_expired, sessions, self.settings.retention_days)
+        log.info("maintenance: %d expired rows purged", purged)
+
+    async def replay_journals(self) -> None:
+        """What was written ahead while the database was down reaches SQL (and Redis, where it missed)."""
+        referrals = self.conversations.referrals
+        if referrals is not None:
+            await asyncio.to_thread(referrals.replay)
+        if self.conversations.durable is not None:
+            await self.conversations.durable.replay()
 
     async def aclose(self) -> None:
         for task in list(self._tasks):
-            if task.get_name() == "maintenance":
+            if task.get_name() in PERIODIC:
                 task.cancel()
         if self._tasks:
             await asyncio.wait(self._tasks, timeout=15)
+        await self.conversations.drain(timeout=15)
         if self.rasa_server is not None:
             await self.rasa_server.stop()
         await self.nlu.client.aclose()
@@ -149,19 +166,11 @@ async def start_runtime(settings: Settings, *, manage_rasa: bool = True) -> Runt
     nlu, rasa_server = await start_nlu(settings, manage_rasa=manage_rasa)
     store = make_store(settings)
     content = ContentSource(settings.content_dir)
-    recorder = SqlRecorder(session_factory(database), settings.pseudonym_key, mask_personal_data)
     sessions = session_factory(database)
-    referrals = ReferralLog(sessions, settings.var_dir / "spool" / "referrals.jsonl")
-    await asyncio.to_thread(referrals.replay)
-    conversations = ConversationService(
-        store,
-        nlu,
-        content,
-        settings.pseudonym_key,
-        recorder,
-        directory=load_hub_directory(settings),
-        referrals=referrals,
-    )
+    recorder = SqlRecorder(sessions, settings.pseudonym_key, mask_personal_data)
+    spool = settings.var_dir / "spool"
+    referrals = ReferralLog(sessions, spool / "referrals.jsonl")
+    durable = DurableRecords(sessions, Journal(spool / "records.jsonl"), store, settings.retention_days)
     twilio = TwilioChannel(
         settings.twilio_auth_token,
         settings.twilio_account_sid,
@@ -174,11 +183,36 @@ async def start_runtime(settings: Settings, *, manage_rasa: bool = True) -> Runt
     install_redaction([*twilio.secrets(), *telegram.secrets(), *secrets_of(settings)])
     await telegram.start()
     channels: dict[str, Channel] = {"twilio": twilio, "telegram": telegram, "rest": RestChannel()}
-    sender = OutboundSender(channels, store, recorder.dead_letter)
+    sender = OutboundSender(
+        channels, store, recorder.dead_letter, opted_out_in_sql=sql_opt_outs(durable, settings.pseudonym_key)
+    )
+    conversations = ConversationService(
+        store,
+        nlu,
+        content,
+        settings.pseudonym_key,
+        recorder,
+        directory=load_hub_directory(settings),
+        referrals=referrals,
+        durable=durable,
+        deliveries=Journal(spool / "deliveries.jsonl"),
+        sender=sender,
+    )
     for line in describe_channels(settings):
         log.info("channel %s", line)
     parts = (store, nlu, content, database, recorder, conversations, twilio, telegram, sender)
     runtime = Runtime(settings, *parts, rasa_server=rasa_server)
-    maintenance = asyncio.get_running_loop().create_task(runtime.maintain(), name="maintenance")
-    runtime._tasks.add(maintenance)
+    runtime.repeat("journal-replay", JOURNAL_SECONDS, runtime.replay_journals)
+    runtime.repeat("delivery-recovery", RECOVERY_SECONDS, conversations.recover_deliveries)
+    runtime.repeat("maintenance", RETENTION_SECONDS, runtime.purge)
     return runtime
+
+
+def sql_opt_outs(durable: DurableRecords, pseudonym_key: bytes) -> OptedOutInSql:
+    """The outbound check's second opinion: SQL's contact preferences, by pseudonym."""
+
+    async def opted_out(conversation_id: str) -> bool | None:
+        flags = await durable.contact_flags(pseudonymise(pseudonym_key, conversation_id))
+        return None if flags is None else flags.opted_out
+
+    return opted_out

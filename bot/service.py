@@ -1,6 +1,30 @@
 """Handles one inbound message end to end: dedupe, lock, state, NLU, dialogue, state again, records.
 
-Every channel calls `ConversationService.handle`; a failure in one conversation is contained here.
+Every channel calls `ConversationService.handle` (REST) or `receive` (channels whose provider gives each
+message an id and retries it: Twilio, Telegram); a failure in one conversation is contained here.
+
+Exactly once, for provider deliveries: claim → process → complete.
+- The claim (`store.claim_delivery`) is held only while the turn runs (CLAIM_SECONDS, renewed every
+  third of it while a slow turn goes on), so a worker that crashes or is killed mid-turn frees the
+  message within seconds and the provider's retry is processed. A turn that fails (the apology is
+  sent) or an answer that could not be given (500) releases the claim at once.
+- Completion marks the delivery done for DEDUPE_SECONDS: a retry of an answered message gets nothing.
+- A retry that arrives while the first delivery is still being processed also gets nothing (empty
+  TwiML, or 200 for Telegram): the first will answer, and if its worker dies, the journal below does.
+- Store (Redis) unavailable: the message is processed anyway and the risk said in the log — better a
+  rare duplicate than a lost message.
+
+Late replies survive a restart: a claimed delivery is written to the deliveries journal (bot/journal.py,
+fsynced) before it is processed and marked done once its replies are given (in the TwiML answer, or
+sent through the provider's API when not ready within the webhook's wait). `recover_deliveries` (at
+start-up and every few seconds) processes what was journaled and not done — deliveries whose worker
+died — once their claim has expired, and sends the replies through the provider's API. The claim
+makes it safe: a delivery still held by a live worker is left alone, one already answered is dropped.
+If a worker dies after its turn changed the conversation but before answering, the recovered turn is
+decided again from the newer state: the person still gets one answer.
+
+What matters (escalations, erasures, opt-outs/ins, referrals) is written ahead before the person is
+told (bot/durable.py, bot/referrals/log.py), and the reply says what is true: "erased" only once done.
 """
 
 from __future__ import annotations
@@ -9,31 +33,75 @@ import asyncio
 import datetime as dt
 import logging
 import time
+import uuid
 from collections.abc import Callable
-from dataclasses import replace
-from typing import Protocol
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.channels.base import InboundMessage, OutboundMessage
 from bot.content.library import ContentSource
 from bot.dialogue import replies
-from bot.dialogue.engine import EMPTY_DIRECTORY, Turn, respond
+from bot.dialogue.engine import (
+    EMPTY_DIRECTORY,
+    ESCALATING,
+    Turn,
+    erasure_reply,
+    escalation_not_passed,
+    respond,
+)
 from bot.dialogue.keywords import number_choice
 from bot.dialogue.state import ConversationState
+from bot.durable import ContactFlags, DurableRecords, Kept, contact_preference, erasure, escalation
 from bot.i18n import translate
+from bot.journal import Entry, Journal
 from bot.metrics import HANDLE_SECONDS
 from bot.nlu.client import NluService
 from bot.nlu.types import FALLBACK_INTENT, NluResult
+from bot.outbound import OutboundSender
 from bot.privacy import pseudonymise
 from bot.referrals import Directory
 from bot.referrals.log import ReferralLog, ReferralRecord
 from bot.referrals.notify import HubNotifier
-from bot.state.base import ConversationStore, StoreUnavailable
+from bot.state.base import ConversationStore, Delivery, StoreUnavailable
 
 log = logging.getLogger("infobot.conversation")
 DEDUPE_SECONDS = 48 * 3600
 """Provider retries of one message id within two days are answered once (RapidPro keeps a day or two)."""
+CLAIM_SECONDS = 30
+"""A claim not renewed for this long is free again: longer than a turn takes, short enough that the
+provider's retry of a message whose worker died is answered."""
+RECORD_SECONDS = 5.0
+"""A turn waits this long for its statistics to be written; then the reply goes anyway."""
+GIVE_UP_SECONDS = 3600
+"""A journaled delivery still unanswered after an hour is dropped (logged): the answer would come too late."""
+
+
+@dataclass(frozen=True)
+class Handled:
+    replies: list[OutboundMessage]
+    ok: bool
+    """False when the turn failed and the replies are an apology: the delivery is not marked done."""
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What became of a provider's delivery."""
+
+    status: str
+    """answered (the replies go in the webhook's answer), sent (through the provider's API), late (will
+    be sent through the API), duplicate (answered before) or in_progress (another worker answers)."""
+    replies: list[OutboundMessage] = field(default_factory=list)
+    """The replies when answered or sent; empty otherwise."""
+
+
+@dataclass(frozen=True)
+class _Claim:
+    key: str | None
+    """None for a message without a provider id: nothing to claim."""
+    token: str
+    entry: Entry | None
 
 
 class TurnRecorder(Protocol):
@@ -57,55 +125,273 @@ class ConversationService:
         today: Callable[[], dt.date] = dt.date.today,
         directory: Directory = EMPTY_DIRECTORY,
         referrals: ReferralLog | None = None,
+        durable: DurableRecords | None = None,
+        deliveries: Journal | None = None,
+        sender: OutboundSender | None = None,
+        claim_seconds: int = CLAIM_SECONDS,
     ) -> None:
         self.store, self.nlu, self.content = store, nlu, content
-        self.directory, self.referrals = directory, referrals
-        self._tasks: set[asyncio.Task[bool]] = set()
+        self.directory, self.referrals, self.durable = directory, referrals, durable
+        self.deliveries, self.sender, self.claim_seconds = deliveries, sender, claim_seconds
+        self._tasks: set[asyncio.Task[Any]] = set()
         self.recorder: TurnRecorder = recorder or NullRecorder()
         self._secret = secret_key
         self._today = today
 
-    async def first_delivery(self, inbound: InboundMessage) -> bool:
-        """False for a provider's retry of a message already handled (atomic across workers)."""
+    def _background(self, coroutine: Any) -> asyncio.Task[Any]:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def drain(self, timeout: float) -> None:
+        """At shutdown: let late replies and hub notifications in flight finish (the journal has them)."""
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=timeout)
+
+    async def receive(self, inbound: InboundMessage, reply_within: float | None = None) -> Receipt:
+        """Exactly once for a provider's delivery. With `reply_within` (Twilio's webhook) the replies
+        come back to be put in the answer when ready in time, else they are sent through the provider's
+        API when ready; without it (Telegram) they are always sent through the API."""
+        found, claim = await self._claim(inbound)
+        if found is Delivery.DONE:
+            return Receipt("duplicate")
+        if found is Delivery.IN_PROGRESS:
+            return Receipt("in_progress")
+        answer: asyncio.Future[list[OutboundMessage]] | None = None
+        if reply_within is not None:
+            answer = asyncio.get_running_loop().create_future()
+        work = self._background(self._answer(inbound, claim, answer))
+        if answer is None:
+            return Receipt("sent", await work)
+        await asyncio.wait({answer, work}, timeout=reply_within, return_when=asyncio.FIRST_COMPLETED)
+        if not answer.done():
+            if work.done():
+                work.result()  # it failed before answering: the error is the webhook's (500, retried)
+            answer.cancel()
+            return Receipt("late")
+        replies = answer.result()
+        await work  # the claim is completed before the provider hears the answer
+        return Receipt("answered", replies)
+
+    async def _claim(self, inbound: InboundMessage) -> tuple[Delivery, _Claim]:
+        """Take the delivery (journaled once ours), or say it is a duplicate or held by another worker."""
         if inbound.message_id is None:
-            return True
+            return Delivery.NEW, _Claim(None, "", None)
+        key, token = f"{inbound.channel}:{inbound.message_id}", uuid.uuid4().hex
         try:
-            return await self.store.claim(f"{inbound.channel}:{inbound.message_id}", DEDUPE_SECONDS)
+            found = await self.store.claim_delivery(key, token, self.claim_seconds)
         except StoreUnavailable:
-            log.error("store unavailable: cannot dedupe, handling the delivery")
-            return True
+            log.error(
+                "store unavailable: cannot dedupe, processing the delivery (a retry may be answered twice)"
+            )
+            found = Delivery.NEW
+        entry = None
+        if found is Delivery.NEW and self.deliveries is not None:
+            entry = Entry("delivery", _inbound_data(inbound), key=f"delivery:{key}")
+            try:
+                await asyncio.to_thread(self.deliveries.append, entry)
+            except OSError as exc:
+                log.error("deliveries journal unwritable (%s): this delivery dies with its worker", exc)
+                entry = None
+        return found, _Claim(key, token, entry)
+
+    async def _answer(
+        self, inbound: InboundMessage, claim: _Claim, answer: asyncio.Future[list[OutboundMessage]] | None
+    ) -> list[OutboundMessage]:
+        """Process under a renewed claim, answer (in the webhook's response or through the API), then
+        complete; any failure releases the claim so the provider's retry, or the recovery, answers."""
+        renewal = self._background(self._renew(claim))
+        try:
+            handled = await self._handled(inbound)
+            if answer is not None and not answer.done():
+                answer.set_result(handled.replies)
+            else:
+                await self._send(inbound, handled.replies)
+        except BaseException:
+            renewal.cancel()
+            await self._release(claim)
+            raise
+        renewal.cancel()
+        await (self._complete(claim) if handled.ok else self._release(claim))
+        if claim.entry is not None and self.deliveries is not None:
+            try:
+                await asyncio.to_thread(self.deliveries.mark_done, claim.entry.key)
+            except OSError as exc:  # the recovery will find the claim done and drop the entry
+                log.error("deliveries journal unwritable (%s)", exc)
+        return handled.replies
+
+    async def _send(self, inbound: InboundMessage, replies: list[OutboundMessage]) -> None:
+        if self.sender is None:
+            raise RuntimeError("no sender: replies to this channel cannot be sent outside a webhook answer")
+        for reply in replies:
+            await self.sender.send(inbound.conversation_id, reply)
+
+    async def _renew(self, claim: _Claim) -> None:
+        while claim.key is not None:
+            await asyncio.sleep(self.claim_seconds / 3)
+            try:
+                if not await self.store.renew_delivery(claim.key, claim.token, self.claim_seconds):
+                    log.warning("a delivery's claim expired while it was processed: it may be answered twice")
+                    return
+            except StoreUnavailable:
+                pass
+
+    async def _complete(self, claim: _Claim) -> None:
+        if claim.key is None:
+            return
+        try:
+            await self.store.complete_delivery(claim.key, DEDUPE_SECONDS)
+        except StoreUnavailable:
+            log.error("store unavailable: a retry of an answered delivery may be answered again")
+
+    async def _release(self, claim: _Claim) -> None:
+        if claim.key is None:
+            return
+        try:
+            await self.store.release_delivery(claim.key, claim.token)
+        except StoreUnavailable:
+            log.error("store unavailable: a failed delivery's claim expires by itself")
+
+    async def recover_deliveries(self) -> int:
+        """Answer journaled deliveries whose worker died (their claim expired); drop those answered
+        elsewhere or too old. Returns how many were answered now."""
+        if self.deliveries is None:
+            return 0
+        answered = 0
+        for entry in await asyncio.to_thread(self.deliveries.pending):
+            if entry.kind != "delivery":
+                continue
+            age = (dt.datetime.now(dt.UTC) - entry.written_at).total_seconds()
+            if age > GIVE_UP_SECONDS:
+                log.error("journaled delivery %s dropped: unanswered for %d s", entry.key, age)
+                await asyncio.to_thread(self.deliveries.mark_done, entry.key)
+                continue
+            inbound = InboundMessage(**entry.data)
+            key, token = f"{inbound.channel}:{inbound.message_id}", uuid.uuid4().hex
+            try:
+                found = await self.store.claim_delivery(key, token, self.claim_seconds)
+            except StoreUnavailable:
+                break  # cannot tell whether a live worker holds them: next time
+            if found is Delivery.DONE:
+                await asyncio.to_thread(self.deliveries.mark_done, entry.key)
+            elif found is Delivery.NEW:
+                try:
+                    await self._answer(inbound, _Claim(key, token, entry), None)
+                    answered += 1
+                except Exception as exc:  # noqa: BLE001 - kept in the journal for the next pass
+                    log.error("recovering a delivery failed (%s)", exc.__class__.__name__)
+        await asyncio.to_thread(self.deliveries.compact)
+        if answered:
+            log.info("recovered %d journaled deliver%s", answered, "y" if answered == 1 else "ies")
+        return answered
 
     async def handle(self, inbound: InboundMessage) -> list[OutboundMessage]:
         """The replies to one message; never raises for a problem inside one conversation."""
+        return (await self._handled(inbound)).replies
+
+    async def _handled(self, inbound: InboundMessage) -> Handled:
         who = pseudonymise(self._secret, inbound.conversation_id)
         started = time.perf_counter()
         language = "es"  # the conversation's, once its state is read: even an apology is in their language
         try:
             try:
                 async with self.store.lock(inbound.conversation_id):
-                    state = ConversationState.from_dict(await self.store.get(inbound.conversation_id))
+                    stored = await self.store.get(inbound.conversation_id)
+                    state = (
+                        await self._remembered(who) if stored is None else ConversationState.from_dict(stored)
+                    )
                     language = state.language or language
                     turn = await self._decide(state, inbound)
-                    await self._log_referrals(inbound, turn)
+                    kept = await self._write_ahead(inbound, turn, who, in_store=True)
                     if any(e.name == "erasure_requested" for e in turn.events):
                         await self.store.drop(inbound.conversation_id)
                     else:
                         await self.store.update(inbound.conversation_id, turn.state.to_dict())
+                    turn = self._truthful(turn, kept, in_store=True)
             except StoreUnavailable as exc:
-                log.error("store unavailable, answering without memory: %s", exc, extra={"conversation": who})
-                turn = await self._decide(ConversationState(), inbound)
+                log.error(
+                    "store unavailable, answering from SQL's memory: %s", exc, extra={"conversation": who}
+                )
+                turn = await self._decide(await self._remembered(who), inbound)
+                kept = await self._write_ahead(inbound, turn, who, in_store=False)
+                turn = self._truthful(turn, kept, in_store=False)
         except Exception:  # the one boundary: a bug in one conversation must not affect the others
             log.exception("failed to handle a message", extra={"conversation": who})
             sorry = translate(language, "Sorry, something went wrong. Please try again.")
-            return [replace(replies.say(inbound.sender, language, sorry), channel=inbound.channel)]
+            return Handled(
+                [replace(replies.say(inbound.sender, language, sorry), channel=inbound.channel)], False
+            )
         try:
-            await self.recorder.record(inbound, turn)
-        except Exception:  # a recording bug must not cost the person their answer
+            await asyncio.wait_for(self.recorder.record(inbound, turn), RECORD_SECONDS)
+        except Exception:  # a recording bug or a slow database must not cost the person their answer
             log.exception("failed to record a turn", extra={"conversation": who})
         HANDLE_SECONDS.labels(channel=inbound.channel).observe(time.perf_counter() - started)
         for event in turn.events:
             log.info("event %s", event.name, extra={"conversation": who, "channel": inbound.channel})
-        return [replace(m, channel=inbound.channel, reply_from=turn.state.reply_from) for m in turn.messages]
+        messages = [
+            replace(m, channel=inbound.channel, reply_from=turn.state.reply_from) for m in turn.messages
+        ]
+        return Handled(messages, True)
+
+    async def _remembered(self, person: str) -> ConversationState:
+        """A conversation the store does not have (new, expired, Redis lost or down): what SQL knows
+        that must hold anyway — the person opted out, or staff hold the conversation."""
+        flags = await self.durable.contact_flags(person) if self.durable is not None else None
+        flags = flags or ContactFlags(opted_out=False, held_by_staff=False)
+        return ConversationState(opted_out=flags.opted_out, handed_over=flags.held_by_staff)
+
+    async def _write_ahead(
+        self, inbound: InboundMessage, turn: Turn, person: str, *, in_store: bool
+    ) -> dict[str, Kept]:
+        """Referrals, escalations, erasures, opt-outs and opt-ins: journaled before the person is told.
+        Returns the worst outcome per kind (escalation, erasure, contact_preference)."""
+        await self._log_referrals(inbound, turn)
+        if self.durable is None:
+            return {}
+        cid, language = inbound.conversation_id, turn.state.language or "es"
+        topic = next((m.intent for m in turn.messages if m.intent), None)
+        entries: list[Entry] = []
+        for event in turn.events:
+            if event.name == "escalation_requested":
+                reason = str(event.data.get("reason", "asked"))
+                entries.append(
+                    escalation(cid, person, inbound.channel, language, turn.state.country, topic, reason)
+                )
+            elif event.name == "erasure_requested":
+                entries.append(erasure(cid, person, sync_store=not in_store))
+            elif event.name in ("opted_out", "opted_in"):
+                opted_out = event.name == "opted_out"
+                entries.append(contact_preference(cid, person, opted_out=opted_out, sync_store=not in_store))
+        outcomes = await self.durable.keep(entries)
+        order = [Kept.APPLIED, Kept.JOURNALED, Kept.LOST]
+        worst: dict[str, Kept] = {}
+        for entry in entries:
+            worst[entry.kind] = max(worst.get(entry.kind, Kept.APPLIED), outcomes[entry.key], key=order.index)
+        return worst
+
+    @staticmethod
+    def _truthful(turn: Turn, kept: dict[str, Kept], *, in_store: bool) -> Turn:
+        """The replies say only what is true: "erased" once erased; "a person will answer" once the
+        request is on disk or in SQL; an opt-out confirmed once it is held somewhere."""
+        lang = turn.state.language or "es"
+        to = turn.messages[0].recipient if turn.messages else ""
+        sorry = replies.say(to, lang, translate(lang, "Sorry, something went wrong. Please try again."))
+        if "erasure" in kept:
+            done = kept["erasure"] is Kept.APPLIED and in_store
+            return replace(
+                turn,
+                messages=[sorry] if kept["erasure"] is Kept.LOST else [erasure_reply(to, lang, done=done)],
+            )
+        if kept.get("contact_preference") is Kept.LOST and not in_store:
+            return replace(turn, messages=[sorry])
+        if kept.get("escalation") is Kept.LOST:
+            messages = [
+                escalation_not_passed(to, lang) if m.intent in ESCALATING and m.content_id is None else m
+                for m in turn.messages
+            ]
+            return replace(turn, messages=messages)
+        return turn
 
     async def _log_referrals(self, inbound: InboundMessage, turn: Turn) -> None:
         """Consented referrals are written ahead (spool, then SQL) before the person is told."""
@@ -161,3 +447,15 @@ class ConversationService:
             lang = state.language or "es"
             return NluResult(text, FALLBACK_INTENT, 0.0, lang, 1.0)
         return await self.nlu.parse(text)
+
+
+def _inbound_data(inbound: InboundMessage) -> dict[str, Any]:
+    """The delivery as the journal keeps it (InboundMessage(**data) rebuilds it)."""
+    return {
+        "channel": inbound.channel,
+        "sender": inbound.sender,
+        "text": inbound.text,
+        "message_id": inbound.message_id,
+        "received_at": inbound.received_at,
+        "metadata": dict(inbound.metadata),
+    }

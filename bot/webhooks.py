@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from starlette.requests import Request
@@ -17,7 +16,8 @@ from bot.webchat import take_web_chat_outbox
 
 log = logging.getLogger(__name__)
 TWIML_REPLY_SECONDS = 8.0
-"""Answer inside Twilio's webhook (15 s limit) when ready by then; later replies go through the REST API."""
+"""Answer inside Twilio's webhook (15 s limit) when ready by then; later replies go through the REST API
+(journaled, so they survive a restart: bot/service.py `receive`)."""
 TWILIO_STATUS = {
     "accepted": "queued",
     "queued": "queued",
@@ -90,24 +90,14 @@ async def twilio_webhook(request: Request) -> Response:
     except ChannelError as exc:
         return _error(exc)
     twiml = "application/xml"
-    if not await runtime.conversations.first_delivery(inbound):
+    receipt = await runtime.conversations.receive(inbound, reply_within=TWIML_REPLY_SECONDS)
+    if receipt.status == "duplicate":
         DUPLICATES.labels(channel=inbound.channel).inc()
+    if receipt.status != "answered":  # a duplicate, another worker's, or a late reply sent by the API
         return Response(channel.twiml([]), media_type=twiml)
-    task = asyncio.create_task(runtime.conversations.handle(inbound))
-    try:
-        replies = await asyncio.wait_for(asyncio.shield(task), TWIML_REPLY_SECONDS)
-    except TimeoutError:
-        task.add_done_callback(lambda done: runtime.background(_send_late(runtime, inbound, done.result())))
-        return Response(channel.twiml([]), media_type=twiml)
-    _count(inbound, replies)
-    bodies = [body for reply in replies for body in channel.bodies(inbound.channel, reply)]
+    _count(inbound, receipt.replies)
+    bodies = [body for reply in receipt.replies for body in channel.bodies(inbound.channel, reply)]
     return Response(channel.twiml(bodies), media_type=twiml)
-
-
-async def _send_late(runtime: Runtime, inbound: InboundMessage, replies: list[OutboundMessage]) -> None:
-    _count(inbound, replies)
-    for reply in replies:
-        await runtime.sender.send(inbound.conversation_id, reply)
 
 
 async def twilio_status(request: Request) -> Response:
@@ -139,15 +129,13 @@ async def telegram_webhook(request: Request) -> Response:
         return JSONResponse({"status": "ignored"})
     except ChannelError as exc:
         return _error(exc)
-    if not await runtime.conversations.first_delivery(inbound):
-        DUPLICATES.labels(channel=inbound.channel).inc()
-        return JSONResponse({"status": "duplicate"})
     if "callback_query_id" in inbound.metadata:
         await channel.answer_callback(inbound.metadata["callback_query_id"])
-    replies = await runtime.conversations.handle(inbound)
-    _count(inbound, replies)
-    for reply in replies:
-        await runtime.sender.send(inbound.conversation_id, reply)
+    receipt = await runtime.conversations.receive(inbound)  # the replies go out through the Bot API
+    if receipt.status == "duplicate":
+        DUPLICATES.labels(channel=inbound.channel).inc()
+        return JSONResponse({"status": "duplicate"})
+    _count(inbound, receipt.replies)
     return JSONResponse({"status": "ok"})
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, func
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -106,11 +106,12 @@ class DeadLetter(Base):
     __tablename__ = "dead_letters"
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(20))
-    conversation_id: Mapped[str] = mapped_column(String(160))
+    conversation_id: Mapped[str] = mapped_column(String(160), index=True)
+    """Address and text are personal data: erased on request, purged after the retention period."""
     body: Mapped[str] = mapped_column(Text)
     error: Mapped[str] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, index=True)
     resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
@@ -164,3 +165,23 @@ class ScamReport(Base):
     signals: Mapped[str] = mapped_column(Text)
     """Comma-separated signal ids, as the detector named them."""
     text: Mapped[str] = mapped_column(Text)
+
+
+class ContactPreference(Base):
+    """Whether a person may be written to: kept in SQL so an opt-out survives the loss of Redis."""
+
+    __tablename__ = "contact_preferences"
+    person: Mapped[str] = mapped_column(String(40), primary_key=True)
+    opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    """When the person last wrote STOP or START: the newest word wins, in whatever order they arrive."""
+    erased_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    """The person's last erasure request: what was journaled before it is not applied after it."""
+
+
+class AppliedEntry(Base):
+    """Keys of write-ahead journal entries already applied (bot/journal.py): a replay applies none twice."""
+
+    __tablename__ = "applied_entries"
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    applied_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, index=True)

@@ -98,10 +98,7 @@ def respond(
     if is_erasure_request(text):
         lang = st.language or parse.language
         ctx.turn.events.append(Event("erasure_requested"))
-        done = translate(
-            lang, "Your conversation data has been erased. Referral statistics keep no name or number."
-        )
-        return _finish(ctx, [replies.say(ctx.to, lang, done)])
+        return _finish(ctx, [erasure_reply(ctx.to, lang, done=False)])
     if st.opted_out or st.handed_over:
         ctx.turn.events.append(Event("suppressed" if st.opted_out else "for_staff"))
         return ctx.turn
@@ -129,6 +126,30 @@ def respond(
     if parse.intent == FALLBACK_INTENT or parse.confidence < CONFIDENCE_FLOOR:
         return _finish(ctx, _on_fallback(ctx, parse))
     return _finish(ctx, _on_intent(ctx, parse.intent, text))
+
+
+def erasure_reply(to: str, lang: str, *, done: bool) -> OutboundMessage:
+    """Never "erased" before it is: the service says done only once SQL and the store have forgotten."""
+    if done:
+        text = translate(
+            lang, "Your conversation data has been erased. Referral statistics keep no name or number."
+        )
+    else:
+        text = translate(
+            lang,
+            "Your request to erase your data is recorded. It will be done as soon as possible; "
+            "you do not need to ask again. Referral statistics keep no name or number.",
+        )
+    return replies.say(to, lang, text)
+
+
+def escalation_not_passed(to: str, lang: str) -> OutboundMessage:
+    """Instead of "a person will answer" when the request could not be written anywhere."""
+    text = translate(
+        lang,
+        "Sorry, I could not pass your message to our team right now. Please write again in a few minutes.",
+    )
+    return replies.say(to, lang, text)
 
 
 def _opt_out(ctx: _Ctx, parse: NluResult) -> Turn:

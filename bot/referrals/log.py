@@ -1,25 +1,25 @@
 """The referral log: a consented referral is never lost and never doubled.
 
-Write-ahead: the referral is appended to a local spool file (fsynced) before anything else, then inserted
-in SQL. If the database is down, the spool keeps it and `replay()` inserts it when the database returns.
-The idempotency key makes every insert exactly-once, so a replay after a crash or a retry never doubles.
+Write-ahead: the referral is appended to its journal (bot/journal.py, a local file, fsynced) before
+anything else, then inserted in SQL and marked done. If the database is down, the journal keeps it and
+`replay()` (at start and every minute) inserts it when the database returns. The idempotency key makes
+every insert exactly-once, so a replay after a crash or a retry never doubles.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
-import json
 import logging
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db.models import Referral, ReferralStatus
+from bot.journal import Entry, Journal
 
 log = logging.getLogger(__name__)
 TRANSITIONS = {
@@ -49,20 +49,24 @@ class ReferralRecord:
         return cls(created_at=dt.datetime.now(dt.UTC).isoformat(), **fields)
 
 
+def _entry(record: ReferralRecord) -> Entry:
+    return Entry("referral", asdict(record), key=f"referral:{record.idempotency_key}", at=record.created_at)
+
+
+def _legacy_line(raw: dict[str, Any]) -> Entry:
+    """A spool line written before the journal: the bare record."""
+    return _entry(ReferralRecord(**raw))
+
+
 class ReferralLog:
     def __init__(self, sessions: sessionmaker[Session], spool_path: Path) -> None:
         self._sessions = sessions
         self.spool_path = spool_path
-        spool_path.parent.mkdir(parents=True, exist_ok=True)
+        self.journal = Journal(spool_path, legacy=_legacy_line)
 
     def spool(self, record: ReferralRecord) -> None:
-        """Append one line and fsync it: after this returns, a crash cannot lose the referral."""
-        line = json.dumps(asdict(record), ensure_ascii=False) + "\n"
-        with self.spool_path.open("a", encoding="utf-8") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
-            fh.write(line)
-            fh.flush()
-            os.fsync(fh.fileno())
+        """Append one entry and fsync it: after this returns, a crash cannot lose the referral."""
+        self.journal.append(_entry(record))
 
     def insert(self, record: ReferralRecord) -> bool:
         """Insert unless the idempotency key is already there; True when inserted now."""
@@ -87,31 +91,14 @@ class ReferralLog:
         except SQLAlchemyError as exc:
             log.error("referral %s spooled: database unavailable (%s)", record.code, exc.__class__.__name__)
             return "spooled"
+        self.journal.mark_done(_entry(record).key)
         return "stored"
 
     def replay(self) -> int:
-        """Insert every spooled referral missing from SQL; keep in the spool only those that still fail."""
-        if not self.spool_path.exists():
-            return 0
-        inserted = 0
-        with self.spool_path.open("r+", encoding="utf-8") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
-            pending: list[str] = []
-            for line in fh.read().splitlines():
-                if not line.strip():
-                    continue
-                try:
-                    inserted += self.insert(ReferralRecord(**json.loads(line)))
-                except SQLAlchemyError:
-                    pending.append(line)
-                except (ValueError, TypeError) as exc:
-                    log.error("unreadable spool line kept for an operator: %s", exc)
-                    pending.append(line)
-            fh.seek(0)
-            fh.truncate()
-            fh.write("".join(f"{line}\n" for line in pending))
-            fh.flush()
-            os.fsync(fh.fileno())
+        """Insert every journaled referral missing from SQL; keep only those that still fail."""
+        inserted = self.journal.replay(
+            lambda entry: self.insert(ReferralRecord(**entry.data)), (OperationalError, InterfaceError)
+        )
         if inserted:
             log.info("replayed %d spooled referral(s)", inserted)
         return inserted

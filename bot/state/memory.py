@@ -9,12 +9,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from bot.state.base import Delivery
+
 
 class MemoryStore:
     def __init__(self, ttl_seconds: int) -> None:
         self.ttl = ttl_seconds
         self._data: dict[str, tuple[float, str]] = {}
-        self._seen: dict[str, float] = {}
+        self._seen: dict[str, tuple[str, float]] = {}
+        """Claims: key → (value, expiry); value is `p:<token>` while processing, `d` once done."""
         self._locks: dict[str, asyncio.Lock] = {}
         self._waiting: dict[str, int] = {}
 
@@ -49,14 +52,38 @@ class MemoryStore:
     async def drop(self, conversation_id: str) -> None:
         self._data.pop(conversation_id, None)
 
-    async def claim(self, key: str, ttl_seconds: int) -> bool:
+    def _live(self, key: str) -> str | None:
         now = time.time()
         if len(self._seen) > 100_000:
-            self._seen = {k: v for k, v in self._seen.items() if v > now}
-        if self._seen.get(key, 0) > now:
+            self._seen = {k: v for k, v in self._seen.items() if v[1] > now}
+        value, expires = self._seen.get(key, ("", 0.0))
+        return value if expires > now else None
+
+    async def claim(self, key: str, ttl_seconds: int) -> bool:
+        if self._live(key) is not None:
             return False
-        self._seen[key] = now + ttl_seconds
+        self._seen[key] = ("d", time.time() + ttl_seconds)
         return True
+
+    async def claim_delivery(self, key: str, token: str, hold_seconds: int) -> Delivery:
+        value = self._live(key)
+        if value is None:
+            self._seen[key] = (f"p:{token}", time.time() + hold_seconds)
+            return Delivery.NEW
+        return Delivery.IN_PROGRESS if value.startswith("p:") else Delivery.DONE
+
+    async def renew_delivery(self, key: str, token: str, hold_seconds: int) -> bool:
+        if self._live(key) != f"p:{token}":
+            return False
+        self._seen[key] = (f"p:{token}", time.time() + hold_seconds)
+        return True
+
+    async def complete_delivery(self, key: str, done_seconds: int) -> None:
+        self._seen[key] = ("d", time.time() + done_seconds)
+
+    async def release_delivery(self, key: str, token: str) -> None:
+        if self._live(key) == f"p:{token}":
+            del self._seen[key]
 
     async def ping(self) -> bool:
         return True

@@ -13,11 +13,24 @@ import redis.asyncio as redis
 from redis.exceptions import RedisError
 
 from bot.privacy import pseudonymise
-from bot.state.base import StoreUnavailable
+from bot.state.base import Delivery, StoreUnavailable
 
 PREFIX = "infobot"
 LOCK_TIMEOUT_SECONDS = 30
 """A lock whose holder died is released after this long, so a crash never blocks a person."""
+CLAIM_DELIVERY = """
+local held = redis.call('GET', KEYS[1])
+if held then return held end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+return false
+"""
+"""Take the delivery unless someone holds it; returns the holder's value (nil when taken now)."""
+IF_OURS_EXPIRE = (
+    "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('EXPIRE', KEYS[1], ARGV[2]) end return 0"
+)
+IF_OURS_DELETE = (
+    "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
+)
 
 
 class RedisStore:
@@ -27,6 +40,9 @@ class RedisStore:
         self._secret = secret_key
         self._local: dict[str, asyncio.Lock] = {}
         self._waiting: dict[str, int] = {}
+        self._claim_delivery = self._redis.register_script(CLAIM_DELIVERY)
+        self._if_ours_expire = self._redis.register_script(IF_OURS_EXPIRE)
+        self._if_ours_delete = self._redis.register_script(IF_OURS_DELETE)
 
     def _key(self, kind: str, conversation_id: str) -> str:
         return f"{PREFIX}:{kind}:{pseudonymise(self._secret, conversation_id)}"
@@ -86,6 +102,38 @@ class RedisStore:
     async def claim(self, key: str, ttl_seconds: int) -> bool:
         try:
             return bool(await self._redis.set(f"{PREFIX}:seen:{key}", b"1", nx=True, ex=ttl_seconds))
+        except RedisError as exc:
+            raise StoreUnavailable(str(exc)) from exc
+
+    async def claim_delivery(self, key: str, token: str, hold_seconds: int) -> Delivery:
+        """One round trip (a Lua script), so two workers can never both find the delivery NEW."""
+        try:
+            held = await self._claim_delivery(
+                keys=[f"{PREFIX}:seen:{key}"], args=[f"p:{token}", hold_seconds]
+            )
+        except RedisError as exc:
+            raise StoreUnavailable(str(exc)) from exc
+        if held is None:
+            return Delivery.NEW
+        return Delivery.IN_PROGRESS if bytes(held).startswith(b"p:") else Delivery.DONE  # old "1": done
+
+    async def renew_delivery(self, key: str, token: str, hold_seconds: int) -> bool:
+        try:
+            return bool(
+                await self._if_ours_expire(keys=[f"{PREFIX}:seen:{key}"], args=[f"p:{token}", hold_seconds])
+            )
+        except RedisError as exc:
+            raise StoreUnavailable(str(exc)) from exc
+
+    async def complete_delivery(self, key: str, done_seconds: int) -> None:
+        try:
+            await self._redis.set(f"{PREFIX}:seen:{key}", b"d", ex=done_seconds)
+        except RedisError as exc:
+            raise StoreUnavailable(str(exc)) from exc
+
+    async def release_delivery(self, key: str, token: str) -> None:
+        try:
+            await self._if_ours_delete(keys=[f"{PREFIX}:seen:{key}"], args=[f"p:{token}"])
         except RedisError as exc:
             raise StoreUnavailable(str(exc)) from exc
 

@@ -1,0 +1,262 @@
+"""What matters to a person is never lost and never claimed done before it is: escalations (emergencies
+included), erasure requests, opt-outs and opt-ins. (Consented referrals have their own journal,
+bot/referrals/log.py, built the same way.)
+
+Each one is a journal entry (bot/journal.py: a local file, fsynced) before the person is answered, then
+applied to SQL exactly once: the entry's key is stored in `applied_entries` in the same transaction as
+the change. When the database is down the entry waits in the journal; `replay()` runs at start-up and
+every minute. An opt-out or an erasure decided while Redis was down must also reach Redis (the state's
+flag, or its deletion) once it is back: such entries carry `sync_store` and stay pending until it has.
+
+`keep()` says what became of each entry, so the service tells the truth: APPLIED (in SQL now),
+JOURNALED (on disk, applied as soon as the database answers), LOST (neither took it: "try again").
+Opt-outs live in SQL too (`contact_preferences`, by pseudonym), so they survive the loss of Redis;
+`contact_flags()` reads them, and whether staff hold the conversation, when Redis cannot say.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import enum
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.db.models import AppliedEntry, ContactPreference, Escalation
+from bot.dialogue.state import ConversationState
+from bot.journal import Entry, Journal
+from bot.records import PRIORITY, erase_person
+from bot.state.base import ConversationStore, StoreUnavailable
+
+log = logging.getLogger(__name__)
+APPLY_SECONDS = 5.0
+"""How long a turn waits for SQL before answering from the journal (the replay finishes the work)."""
+UNAVAILABLE = (OperationalError, InterfaceError, TimeoutError)
+"""The database is down or unreachable: stop replaying, try again in a minute."""
+LONG_AGO = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+class Kept(enum.Enum):
+    APPLIED = "applied"
+    JOURNALED = "journaled"
+    LOST = "lost"
+
+
+@dataclass(frozen=True)
+class ContactFlags:
+    opted_out: bool
+    held_by_staff: bool
+
+
+def escalation(
+    conversation_id: str,
+    person: str,
+    channel: str,
+    language: str,
+    country: str | None,
+    topic: str | None,
+    reason: str,
+) -> Entry:
+    data = {
+        "conversation_id": conversation_id,
+        "person": person,
+        "channel": channel,
+        "language": language,
+        "country": country,
+        "topic": topic,
+        "reason": reason,
+    }
+    return Entry("escalation", data)
+
+
+def erasure(conversation_id: str, person: str, *, sync_store: bool) -> Entry:
+    data = {"conversation_id": conversation_id, "person": person, "sync_store": sync_store}
+    return Entry("erasure", data)
+
+
+def contact_preference(conversation_id: str, person: str, *, opted_out: bool, sync_store: bool) -> Entry:
+    data = {
+        "conversation_id": conversation_id,
+        "person": person,
+        "opted_out": opted_out,
+        "sync_store": sync_store,
+    }
+    return Entry("contact_preference", data)
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    """SQLite hands back naive datetimes for timezone-aware columns; they were written in UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def _apply_escalation(session: Session, entry: Entry) -> None:
+    """One open escalation per person: a new reason can only raise its priority. An escalation written
+    before the person's erasure request is not brought back by a late replay."""
+    data = entry.data
+    preference = session.get(ContactPreference, data["person"])
+    if preference is not None and preference.erased_at and _aware(preference.erased_at) > entry.written_at:
+        return
+    priority = PRIORITY.get(data["reason"], 2)
+    open_one = session.scalars(
+        select(Escalation).where(Escalation.person == data["person"], Escalation.status != "closed")
+    ).first()
+    if open_one is not None:
+        if priority < open_one.priority:
+            open_one.priority, open_one.reason = priority, data["reason"]
+        return
+    fields = {k: data[k] for k in ("conversation_id", "person", "channel", "language", "country", "topic")}
+    session.add(Escalation(**fields, reason=data["reason"], priority=priority, created_at=entry.written_at))
+
+
+def _apply_preference(session: Session, entry: Entry) -> None:
+    """STOP and START: the newest word wins, whatever order the entries are applied in."""
+    row = session.get(ContactPreference, entry.data["person"])
+    if row is None:
+        opted_out = bool(entry.data["opted_out"])
+        session.add(
+            ContactPreference(person=entry.data["person"], opted_out=opted_out, changed_at=entry.written_at)
+        )
+    elif _aware(row.changed_at) <= entry.written_at:
+        row.opted_out, row.changed_at = bool(entry.data["opted_out"]), entry.written_at
+
+
+def _apply_erasure(session: Session, entry: Entry) -> None:
+    erase_person(session, entry.data["person"], entry.data["conversation_id"])
+    row = session.get(ContactPreference, entry.data["person"])
+    if row is None:
+        row = ContactPreference(person=entry.data["person"], opted_out=False, changed_at=LONG_AGO)
+        session.add(row)
+    if row.erased_at is None or _aware(row.erased_at) < entry.written_at:
+        row.erased_at = entry.written_at
+
+
+APPLY: dict[str, Callable[[Session, Entry], None]] = {
+    "escalation": _apply_escalation,
+    "contact_preference": _apply_preference,
+    "erasure": _apply_erasure,
+}
+
+
+class DurableRecords:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        journal: Journal,
+        store: ConversationStore,
+        retention_days: int = 90,
+        apply_seconds: float = APPLY_SECONDS,
+    ) -> None:
+        self._sessions, self.journal, self._store = sessions, journal, store
+        self.retention_days, self.apply_seconds = retention_days, apply_seconds
+
+    async def keep(self, entries: list[Entry]) -> dict[str, Kept]:
+        """Journal (fsync), then apply to SQL, waiting at most `apply_seconds`; never raises."""
+        if not entries:
+            return {}
+        try:
+            await asyncio.to_thread(self.journal.append, *entries)
+            journaled = True
+        except OSError as exc:
+            log.error("journal write failed (%s): applying to SQL directly", exc.__class__.__name__)
+            journaled = False
+        applied: set[str] = set()
+        try:
+            applied = await asyncio.wait_for(asyncio.to_thread(self._apply_now, entries), self.apply_seconds)
+        except TimeoutError:
+            log.error(
+                "database slower than %.0f s: entries stay journaled for the replay", self.apply_seconds
+            )
+        except Exception as exc:  # noqa: BLE001 - whatever failed, the journal still holds the entries
+            log.error(
+                "database unavailable (%s): entries stay journaled for the replay", exc.__class__.__name__
+            )
+        otherwise = Kept.JOURNALED if journaled else Kept.LOST
+        return {e.key: Kept.APPLIED if e.key in applied else otherwise for e in entries}
+
+    def _apply_now(self, entries: list[Entry]) -> set[str]:
+        """Apply in order; mark done those that need nothing more (not the store either)."""
+        applied = set()
+        for entry in entries:
+            self._apply(entry)
+            applied.add(entry.key)
+        self.journal.mark_done(*(e.key for e in entries if not e.data.get("sync_store")))
+        return applied
+
+    def _apply(self, entry: Entry) -> bool:
+        """Exactly once: False when the key was applied before (by this worker or another)."""
+        with self._sessions.begin() as session:
+            if session.get(AppliedEntry, entry.key) is not None:
+                return False
+            APPLY[entry.kind](session, entry)
+            session.add(AppliedEntry(key=entry.key))
+        return True
+
+    async def replay(self) -> int:
+        """Apply every pending entry in the order written (SQL, then the store where needed), mark them
+        done and compact the journal; entries older than the retention period are dropped. Returns how
+        many entries were finished."""
+        finished: list[str] = []
+        for entry in await asyncio.to_thread(self.journal.pending):
+            try:
+                await asyncio.wait_for(asyncio.to_thread(self._apply, entry), 30)
+            except UNAVAILABLE as exc:
+                log.error("journal replay stopped, database unavailable (%s)", exc.__class__.__name__)
+                break
+            except Exception as exc:  # noqa: BLE001 - a bad entry must not block the others; it is kept
+                log.error(
+                    "journal %s entry %s failed (%s), kept", entry.kind, entry.key, exc.__class__.__name__
+                )
+                continue
+            if entry.data.get("sync_store"):
+                try:
+                    await self._sync_store(entry)
+                except StoreUnavailable:
+                    continue  # SQL has it; the store gets it on a later replay
+            finished.append(entry.key)
+        cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(days=self.retention_days)
+        await asyncio.to_thread(self.journal.mark_done, *finished)
+        await asyncio.to_thread(self.journal.compact, cutoff)
+        if finished:
+            log.info("journal replay: %d entr%s applied", len(finished), "y" if len(finished) == 1 else "ies")
+        return len(finished)
+
+    async def _sync_store(self, entry: Entry) -> None:
+        """What Redis missed while it was down: the erased conversation goes, the opt-out flag follows
+        SQL (newest word wins). A conversation Redis no longer has is read from SQL when it returns."""
+        conversation_id = entry.data["conversation_id"]
+        if entry.kind == "erasure":
+            await self._store.drop(conversation_id)
+            return
+        flags = await asyncio.to_thread(self._flags, entry.data["person"])
+        async with self._store.lock(conversation_id):
+            raw = await self._store.get(conversation_id)
+            if raw is None:
+                return
+            state = ConversationState.from_dict(raw)
+            state.opted_out = flags.opted_out
+            await self._store.update(conversation_id, state.to_dict())
+
+    async def contact_flags(self, person: str) -> ContactFlags | None:
+        """What SQL knows of the person (opted out, held by staff); None when the database cannot say."""
+        try:
+            return await asyncio.wait_for(asyncio.to_thread(self._flags, person), self.apply_seconds)
+        except (SQLAlchemyError, TimeoutError) as exc:
+            log.error("contact preferences unavailable (%s)", exc.__class__.__name__)
+            return None
+
+    def _flags(self, person: str) -> ContactFlags:
+        with self._sessions() as session:
+            opted_out = session.scalar(
+                select(ContactPreference.opted_out).where(ContactPreference.person == person)
+            )
+            held = session.scalar(
+                select(Escalation.id)
+                .where(Escalation.person == person, Escalation.status == "claimed")
+                .limit(1)
+            )
+        return ContactFlags(opted_out=bool(opted_out), held_by_staff=held is not None)
