@@ -119,10 +119,11 @@ def respond(
         st.country = cc
     if not parse.available:
         ctx.turn.events.append(Event("nlu_unavailable"))
-        lead = translate(
-            ctx.lang, "I cannot understand messages right now, sorry. Please choose a topic by number:"
-        )
-        return _finish(ctx, [replies.menu(ctx.to, ctx.lang, lead)])
+        if parse.intent not in ESCALATING:  # the safety rules (bot/nlu/safety.py) still see emergencies
+            lead = translate(
+                ctx.lang, "I cannot understand messages right now, sorry. Please choose a topic by number:"
+            )
+            return _finish(ctx, [replies.menu(ctx.to, ctx.lang, lead)])
     if parse.intent == FALLBACK_INTENT or parse.confidence < CONFIDENCE_FLOOR:
         return _finish(ctx, _on_fallback(ctx, parse))
     return _finish(ctx, _on_intent(ctx, parse.intent, text))

@@ -8,6 +8,7 @@ import httpx
 
 from bot.metrics import NLU_ERRORS
 from bot.nlu.language import LanguageIdentifier
+from bot.nlu.safety import safety_rules
 from bot.nlu.types import FALLBACK_INTENT, NluResult
 
 log = logging.getLogger(__name__)
@@ -62,5 +63,18 @@ class NluService:
         except NluUnavailable as exc:
             log.warning("nlu unavailable: %s", exc)
             NLU_ERRORS.inc()
-            return NluResult(text, FALLBACK_INTENT, 0.0, language, language_confidence, (), available=False)
+            return _without_nlu(text, language, language_confidence)
         return NluResult(text, intent, confidence, language, language_confidence, ranking)
+
+
+def _without_nlu(text: str, language: str, language_confidence: float) -> NluResult:
+    """Rasa is down: the safety rules still recognise emergencies and requests for a person."""
+    rules = safety_rules()
+    found = rules.match(text)
+    if found is None:
+        return NluResult(text, FALLBACK_INTENT, 0.0, language, language_confidence, (), available=False)
+    log.warning("nlu unavailable: safety rule for %s (%s) matched", found.intent, found.language)
+    ranking = ((found.intent, rules.confidence),)
+    return NluResult(
+        text, found.intent, rules.confidence, language, language_confidence, ranking, available=False
+    )

@@ -17,7 +17,8 @@ class NluResult:
     language_confidence: float
     ranking: tuple[tuple[str, float], ...] = ()
     available: bool = True
-    """False when the NLU server could not be reached: the dialogue degrades to the menu."""
+    """False when the NLU server could not be reached: the dialogue degrades to the menu, except for
+    emergencies and requests for a person, which the safety rules (bot/nlu/safety.py) still recognise."""
 
     def top_intents(self, n: int, allowed: frozenset[str] | set[str]) -> list[str]:
         """The n most likely intents among `allowed`, for a clarification question."""
