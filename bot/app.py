@@ -8,12 +8,14 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 
 from bot.config import Settings
 from bot.console import console_app
+from bot.edge.limits import EdgeLimits
 from bot.metrics import metrics_response
 from bot.runtime import Runtime, start_runtime
 from bot.webhooks import (
@@ -67,4 +69,4 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, manage_ras
         Route("/webhooks/telegram", telegram_webhook, methods=["POST"]),
         Mount("/console", app=console_app(settings)),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(EdgeLimits)])

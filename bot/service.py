@@ -36,6 +36,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any, Protocol
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -65,6 +66,7 @@ from bot.referrals import Directory
 from bot.referrals.log import ReferralLog, ReferralRecord
 from bot.referrals.notify import HubNotifier
 from bot.state.base import ConversationStore, Delivery, StoreUnavailable
+from bot.vocab.text import INLINE_CHARS
 
 log = logging.getLogger("infobot.conversation")
 DEDUPE_SECONDS = 48 * 3600
@@ -439,7 +441,16 @@ class ConversationService:
         reply_from = inbound.metadata.get("reply_from")
         state = replace(state, last_inbound_at=inbound.received_at, reply_from=reply_from or state.reply_from)
         parse = await self._parse(state, inbound.text)
-        return respond(state, inbound, parse, self.content.current(), self._today(), self.directory)
+        content, today = self.content.current(), self._today()
+        decide = partial(respond, state, inbound, parse, content, today, self.directory)
+        # a long text in a thread: the scam check and place matching cost more on it
+        turn = decide() if len(inbound.text) <= INLINE_CHARS else await asyncio.to_thread(decide)
+        if inbound.metadata.get("truncated") and turn.messages:  # cut by the channel (bot/channels/twilio.py)
+            lang = turn.state.language or "es"
+            note = translate(lang, "Your message was very long: I read only its beginning.")
+            turn.messages.insert(0, replies.say(inbound.sender, lang, note))
+            log.info("message truncated", extra={"channel": inbound.channel})
+        return turn
 
     async def _parse(self, state: ConversationState, text: str) -> NluResult:
         """Numbers, button payloads and media need no NLU: they keep the conversation's language."""

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, ClassVar
 
 from starlette.requests import Request
 
 from bot.channels.base import BadRequest, InboundMessage, OutboundMessage, SendResult
 from bot.channels.render import numbered
+from bot.edge.json import InvalidJson, parse_json
 
 MAX_MESSAGE_CHARS = 4096
 MAX_SENDER_CHARS = 128
@@ -57,9 +57,11 @@ class RestChannel:
 
 async def _json_object(request: Request, shape: str) -> dict[str, Any]:
     try:
-        body = json.loads(await request.body())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise BadRequest(f"the body is not valid JSON: {exc}") from exc
+        # lone surrogates, NUL and control characters are dropped: a browser cutting an emoji in half
+        # should still get its answer, and none of them can reach a hash, a log or SQL
+        body = parse_json(await request.body(), strings="clean")
+    except InvalidJson as exc:
+        raise BadRequest(str(exc)) from exc
     if not isinstance(body, dict):
         raise BadRequest(f"the body must be a JSON object {shape}")
     return body

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import hmac
 import html
-import json
 from typing import ClassVar
 
 from starlette.requests import Request
@@ -31,6 +30,8 @@ from bot.channels.base import (
     SendResult,
 )
 from bot.channels.render import numbered, split_paragraphs
+from bot.edge.json import parse_json
+from bot.vocab.text import MAX_MESSAGE_CHARS, clean_text
 
 TELEGRAM_MAX_CHARS = 4096
 GROUP_NOTICE = "infobot answers only in private chats: please write to me directly. / Escríbame en privado."
@@ -77,9 +78,9 @@ class TelegramChannel:
 
     async def parse(self, request: Request) -> list[InboundMessage]:
         try:
-            data = json.loads(await request.body())
+            data = parse_json(await request.body())  # Telegram never sends lone surrogates or NUL
             update = Update.de_json(data, self.bot) if isinstance(data, dict) else None
-        except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError) as exc:  # ValueError: InvalidJson, UnicodeDecodeError
             raise BadRequest(f"not a Telegram Update: {exc}") from exc
         if update is None or not isinstance(data.get("update_id"), int):
             raise BadRequest("not a Telegram Update: update_id is required")
@@ -93,7 +94,7 @@ class TelegramChannel:
             return InboundMessage(
                 channel=self.name,
                 sender=chat_id,
-                text=query.data or "",
+                text=clean_text(query.data or "", MAX_MESSAGE_CHARS),
                 message_id=message_id,
                 metadata={"callback_query_id": query.id},
             )
@@ -105,7 +106,7 @@ class TelegramChannel:
         return InboundMessage(
             channel=self.name,
             sender=str(message.chat.id),
-            text=message.text or "",
+            text=clean_text(message.text or "", MAX_MESSAGE_CHARS),
             message_id=message_id,
             metadata={"media": 0 if message.text else 1},
         )

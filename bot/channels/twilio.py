@@ -29,9 +29,11 @@ from bot.channels.base import (
     SendResult,
 )
 from bot.channels.render import sms_body, whatsapp_bodies
+from bot.vocab.text import MAX_MESSAGE_CHARS, clean_text
 
 WHATSAPP_PREFIX = "whatsapp:"
-MAX_BODY_CHARS = 4096
+MAX_BODY_CHARS = MAX_MESSAGE_CHARS
+MAX_ADDRESS_CHARS = 128
 OUTSIDE_WHATSAPP_WINDOW = 63016
 """Twilio's error when a free-form WhatsApp message is sent more than 24 hours after the person wrote."""
 
@@ -46,21 +48,30 @@ class TwilioForm:
     message_sid: str
     num_media: int
     media_type: str | None
+    truncated: bool = False
+    """The Body was longer than MAX_BODY_CHARS and was cut: the reply says so (a 400 nobody would see)."""
 
     @classmethod
     def parse(cls, form: Mapping[str, str]) -> TwilioForm:
+        form = {name: clean_text(value) for name, value in form.items()}  # no NUL or controls reach SQL
         missing = [name for name in ("From", "To", "MessageSid") if not form.get(name)]
         if missing:
             raise BadRequest(f"missing required field(s): {', '.join(missing)}")
+        if too_long := [name for name in ("From", "To", "MessageSid") if len(form[name]) > MAX_ADDRESS_CHARS]:
+            raise BadRequest(f"field(s) longer than {MAX_ADDRESS_CHARS} characters: {', '.join(too_long)}")
         try:
             num_media = int(form.get("NumMedia") or 0)
         except ValueError as exc:
             raise BadRequest("NumMedia must be a number") from exc
         body = form.get("Body") or ""
-        if len(body) > MAX_BODY_CHARS:
-            raise BadRequest(f"Body is longer than {MAX_BODY_CHARS} characters")
         return cls(
-            form["From"], form["To"], body, form["MessageSid"], num_media, form.get("MediaContentType0")
+            form["From"],
+            form["To"],
+            body[:MAX_BODY_CHARS],
+            form["MessageSid"],
+            num_media,
+            form.get("MediaContentType0"),
+            truncated=len(body) > MAX_BODY_CHARS,
         )
 
     @property
@@ -117,7 +128,11 @@ class TwilioChannel:
         form = TwilioForm.parse({k: str(v) for k, v in (await request.form()).multi_items()})
         sender = form.from_.removeprefix(WHATSAPP_PREFIX)
         reply_from = form.to
-        metadata = {"reply_from": reply_from, "media": form.num_media}
+        metadata = {
+            "reply_from": reply_from,
+            "media": form.num_media,
+            **({"truncated": True} if form.truncated else {}),
+        }
         return [
             InboundMessage(
                 channel=form.kind,

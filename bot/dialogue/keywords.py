@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from bot.vocab.text import MAX_MESSAGE_CHARS, normalize_bounded
+
 OPT_OUT_WORDS: frozenset[str] = frozenset(
     {
         "stop",
@@ -77,8 +79,9 @@ _NON_WORD = re.compile(r"[^\w\s]+")
 
 
 def normalise(text: str) -> str:
-    """Lowercase, strip accents and punctuation, squeeze 'holaaaa' to 'hola'."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
+    """Lowercase, strip accents and punctuation, squeeze 'holaaaa' to 'hola'; at most a message's length
+    (one U+FDFA would otherwise become 18 characters)."""
+    decomposed = normalize_bounded("NFKD", text[:MAX_MESSAGE_CHARS].lower(), MAX_MESSAGE_CHARS)
     plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     plain = _NON_WORD.sub(" ", plain)
     return " ".join(_ELONGATION.sub(r"\1", plain).split())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import httpx
@@ -10,6 +11,7 @@ from bot.metrics import NLU_ERRORS
 from bot.nlu.language import LanguageIdentifier
 from bot.nlu.safety import safety_rules
 from bot.nlu.types import FALLBACK_INTENT, NluResult
+from bot.vocab.text import INLINE_CHARS, MAX_MESSAGE_CHARS, fit_normalized
 
 log = logging.getLogger(__name__)
 
@@ -29,9 +31,10 @@ class RasaClient:
     async def parse_intent(self, text: str) -> tuple[str, float, tuple[tuple[str, float], ...]]:
         """(intent, confidence, ranking) from Rasa; raises NluUnavailable."""
         last_error: Exception | None = None
+        bounded = fit_normalized(text, MAX_MESSAGE_CHARS)  # Rasa's normaliser applies NFKD: U+FDFA x 18
         for _attempt in range(2):
             try:
-                response = await self._http.post("/model/parse", json={"text": text})
+                response = await self._http.post("/model/parse", json={"text": bounded})
                 response.raise_for_status()
                 body = response.json()
                 intent = body.get("intent") or {}
@@ -57,7 +60,10 @@ class NluService:
         self.languages = languages
 
     async def parse(self, text: str) -> NluResult:
-        language, language_confidence = self.languages.identify(text)
+        if len(text) <= INLINE_CHARS:
+            language, language_confidence = self.languages.identify(text)
+        else:
+            language, language_confidence = await asyncio.to_thread(self.languages.identify, text)
         try:
             intent, confidence, ranking = await self.client.parse_intent(text)
         except NluUnavailable as exc:

@@ -22,6 +22,10 @@ MATCH_THRESHOLD = 88.0
 that merely look alike ("mexico" vs "Mexicali" scores 86)."""
 
 MIN_FUZZY_CHARS = 4
+
+MAX_PLACE_TEXT_CHARS = 300
+"""A place is named in a few words: only the answer's first 300 characters are compared with each hub's
+names (fuzzy matching costs a few comparisons per word and per name)."""
 """Shorter names ("DF", "PAP") only match exactly: fuzzy matching 2-3 letters matches everything."""
 
 GENERIC_WORDS = frozenset(
@@ -88,7 +92,7 @@ def find_place(text: str, country: str, directory: Directory) -> PlaceMatch | No
 
     Ties go to city/alias matches over departments, then longer names, then the default hub, then file order.
     """
-    tokens = normalize(text).split()
+    tokens = normalize(text[:MAX_PLACE_TEXT_CHARS]).split()
     if not tokens:
         return None
     best: PlaceMatch | None = None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-_EMAIL = re.compile(r"[\w.%+-]+@(?:[\w-]+\.)+[a-zA-Z]{2,}")
+_EMAIL = re.compile(r"(?<![\w.%+-])[\w.%+-]+@(?:[\w-]+\.)+[a-zA-Z]{2,}")  # starts a word: linear on long runs
 _WA_LINK = re.compile(
     r"(?:https?://)?(?:wa\.me/\+?\d+|(?:api|chat)\.whatsapp\.com/\S+|t\.me/\+?\d+)(?:\?\S*)?", re.IGNORECASE
 )
