@@ -1,0 +1,295 @@
+"""WhatsApp Cloud API (Meta's own API, no Twilio in between): one adapter module.
+
+- `GET` answers Meta's subscription challenge when `hub.verify_token` matches WHATSAPP_VERIFY_TOKEN.
+- `POST` bodies are signed: `X-Hub-Signature-256: sha256=<HMAC-SHA256 of the raw body with the app secret>`,
+  compared in constant time before the body is parsed.
+- Updates carry text, interactive replies (reply buttons, list rows), template quick replies, locations,
+  media and delivery statuses; each message has a `wamid` id that the service dedupes on.
+- Replies go to `POST {WHATSAPP_API_BASE}/{WHATSAPP_PHONE_NUMBER_ID}/messages`: up to 3 choices as reply
+  buttons, up to 10 as a list, more as numbered text; approved templates for messages the bot starts
+  outside the 24-hour window (Meta refuses free-form messages there with error 131047).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import httpx
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+
+from bot.channels.base import (
+    BadRequest,
+    ChannelConfigError,
+    Forbidden,
+    InboundMessage,
+    OutboundMessage,
+    SendError,
+    SendResult,
+)
+from bot.channels.render import numbered, split_paragraphs
+from bot.edge.json import InvalidJson, parse_json
+from bot.vocab.text import clean_text
+
+DEFAULT_API_BASE = "https://graph.facebook.com/v21.0"
+TEXT_MAX_CHARS = 4096
+INTERACTIVE_BODY_MAX = 1024
+BUTTON_TITLE_MAX = 20
+ROW_TITLE_MAX = 24
+MAX_BUTTONS = 3
+MAX_ROWS = 10
+MESSAGE_MAX_CHARS = 4096
+"""Inbound text is cut to this, like the other channels' limit."""
+OUTSIDE_WINDOW = 131047
+"""Meta's error when a free-form message is sent more than 24 hours after the person last wrote."""
+STATUSES = {"sent": "sent", "delivered": "delivered", "read": "delivered", "failed": "failed"}
+LIST_BUTTON = {"es": "Opciones", "en": "Options", "fr": "Options", "ht": "Chwa yo"}
+
+
+@dataclass(frozen=True)
+class DeliveryUpdate:
+    """A status Meta reports for a message we sent (sent, delivered, read, failed)."""
+
+    provider_id: str
+    status: str
+    error_code: str | None
+
+
+def signature_ok(app_secret: str, body: bytes, header: str | None) -> bool:
+    """`sha256=<hex>` of the raw body, compared in constant time."""
+    if not header or not header.startswith("sha256="):
+        return False
+    expected = hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, header.removeprefix("sha256=").strip().lower())
+
+
+def _changes(update: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    if update.get("object") != "whatsapp_business_account" or not isinstance(update.get("entry"), list):
+        raise BadRequest("not a WhatsApp Cloud API update: object/entry missing")
+    for entry in update["entry"]:
+        for change in entry.get("changes", []) if isinstance(entry, dict) else []:
+            value = change.get("value") if isinstance(change, dict) else None
+            if isinstance(value, dict) and change.get("field") == "messages":
+                yield value
+
+
+def _text_of(message: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The text the dialogue reads, and what else the message carried (media, location)."""
+    kind = message.get("type")
+    if kind == "text":
+        return str((message.get("text") or {}).get("body") or ""), {}
+    if kind == "interactive":
+        interactive = message.get("interactive") or {}
+        reply = interactive.get("button_reply") or interactive.get("list_reply") or {}
+        return str(reply.get("id") or reply.get("title") or ""), {}
+    if kind == "button":
+        button = message.get("button") or {}
+        return str(button.get("payload") or button.get("text") or ""), {}
+    if kind == "location":
+        spot = message.get("location") or {}
+        place = {k: spot.get(k) for k in ("latitude", "longitude", "name", "address")}
+        return "", {"location": place}
+    return "", {"media": 1, "media_type": str(kind or "unknown")}
+
+
+def parse_update(
+    body: bytes, phone_number_id: str | None
+) -> tuple[list[InboundMessage], list[DeliveryUpdate]]:
+    """Messages and delivery statuses of one signed update; other numbers' updates are ignored."""
+    try:
+        data = parse_json(body, strings="clean")
+    except InvalidJson as exc:
+        raise BadRequest(str(exc)) from exc
+    if not isinstance(data, dict):
+        raise BadRequest("not a WhatsApp Cloud API update: the body must be a JSON object")
+    messages: list[InboundMessage] = []
+    statuses: list[DeliveryUpdate] = []
+    for value in _changes(data):
+        ours = str((value.get("metadata") or {}).get("phone_number_id") or "")
+        if phone_number_id and ours and ours != phone_number_id:
+            continue
+        for message in value.get("messages") or []:
+            if not isinstance(message, dict) or not message.get("from") or not message.get("id"):
+                raise BadRequest("a message without 'from' or 'id'")
+            text, extra = _text_of(message)
+            messages.append(
+                InboundMessage(
+                    channel="whatsapp",
+                    sender="+" + str(message["from"]).lstrip("+"),
+                    text=clean_text(text, MESSAGE_MAX_CHARS),
+                    message_id=str(message["id"]),
+                    metadata={"reply_from": ours or phone_number_id, "adapter": "whatsapp_cloud", **extra},
+                )
+            )
+        for status in value.get("statuses") or []:
+            mapped = STATUSES.get(str(status.get("status"))) if isinstance(status, dict) else None
+            if mapped and status.get("id"):
+                errors = status.get("errors") or [{}]
+                code = errors[0].get("code") if isinstance(errors[0], dict) else None
+                statuses.append(DeliveryUpdate(str(status["id"]), mapped, str(code) if code else None))
+    return messages, statuses
+
+
+def _short(title: str, limit: int) -> str:
+    return title if len(title) <= limit else title[: limit - 1] + "…"
+
+
+def render(message: OutboundMessage) -> list[dict[str, Any]]:
+    """The Graph API payloads (without `to`) for one neutral reply: text pieces, then the choices."""
+    choices = numbered(message.buttons)
+    if not choices or len(choices) > MAX_ROWS:
+        text = message.text
+        if choices:
+            text += "\n\n" + "\n".join(f"*{n}* {b.title}" for n, b in choices)
+        return [{"type": "text", "text": {"body": p}} for p in split_paragraphs(text, TEXT_MAX_CHARS)]
+    pieces = split_paragraphs(message.text, INTERACTIVE_BODY_MAX)
+    payloads: list[dict[str, Any]] = [{"type": "text", "text": {"body": p}} for p in pieces[:-1]]
+    body = {"text": pieces[-1] if pieces else "…"}
+    if len(choices) <= MAX_BUTTONS:
+        buttons = [
+            {
+                "type": "reply",
+                "reply": {"id": b.payload[:256], "title": _short(f"{n}. {b.title}", BUTTON_TITLE_MAX)},
+            }
+            for n, b in choices
+        ]
+        interactive: dict[str, Any] = {"type": "button", "body": body, "action": {"buttons": buttons}}
+    else:
+        rows = [
+            {
+                "id": b.payload[:200],
+                "title": _short(f"{n}. {b.title}", ROW_TITLE_MAX),
+                "description": b.title[:72],
+            }
+            for n, b in choices
+        ]
+        label = LIST_BUTTON.get(message.language or "es", LIST_BUTTON["es"])
+        interactive = {
+            "type": "list",
+            "body": body,
+            "action": {"button": label, "sections": [{"rows": rows}]},
+        }
+    return [*payloads, {"type": "interactive", "interactive": interactive}]
+
+
+class WhatsAppCloudChannel:
+    """WhatsApp through Meta's Cloud API; on when WHATSAPP_TOKEN, WHATSAPP_APP_SECRET and
+    WHATSAPP_PHONE_NUMBER_ID are set (WHATSAPP_VERIFY_TOKEN for the subscription challenge)."""
+
+    name: ClassVar[str] = "whatsapp_cloud"
+
+    def __init__(
+        self,
+        token: str | None,
+        app_secret: str | None,
+        verify_token: str | None,
+        phone_number_id: str | None,
+        api_base: str | None = None,
+    ) -> None:
+        self._token, self._secret, self._verify_token = token, app_secret, verify_token
+        self.phone_number_id = phone_number_id
+        self._api_base = (api_base or DEFAULT_API_BASE).rstrip("/")
+        self._http: httpx.AsyncClient | None = None
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self._token and self._secret and self.phone_number_id)
+
+    def secrets(self) -> tuple[str, ...]:
+        return tuple(s for s in (self._token, self._secret, self._verify_token) if s)
+
+    def challenge(self, request: Request) -> Response:
+        """Meta's subscription check: echo `hub.challenge` when the verify token matches."""
+        params = request.query_params
+        given = params.get("hub.verify_token", "")
+        if (
+            not self._verify_token
+            or params.get("hub.mode") != "subscribe"
+            or not hmac.compare_digest(given.encode(), self._verify_token.encode())
+        ):
+            return PlainTextResponse("forbidden", status_code=403)
+        return PlainTextResponse(params.get("hub.challenge", "")[:200])
+
+    async def verify(self, request: Request) -> None:
+        if not self.enabled or not self._secret:
+            raise ChannelConfigError(
+                "WHATSAPP_TOKEN, WHATSAPP_APP_SECRET and WHATSAPP_PHONE_NUMBER_ID are needed"
+            )
+        if not signature_ok(self._secret, await request.body(), request.headers.get("x-hub-signature-256")):
+            raise Forbidden("X-Hub-Signature-256 is missing or does not match")
+
+    async def parse(self, request: Request) -> tuple[list[InboundMessage], list[DeliveryUpdate]]:
+        return parse_update(await request.body(), self.phone_number_id)
+
+    def _client(self) -> httpx.AsyncClient:
+        if not self.enabled:
+            raise ChannelConfigError("the WhatsApp Cloud API channel is off")
+        if self._http is None:
+            self._http = httpx.AsyncClient(
+                base_url=self._api_base, timeout=10.0, headers={"Authorization": f"Bearer {self._token}"}
+            )
+        return self._http
+
+    async def post(self, to: str, payload: dict[str, Any]) -> SendResult:
+        """One Graph API message; errors carry their retry policy (5xx, 429 and timeouts retry)."""
+        body = {
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": to.lstrip("+"),
+            **payload,
+        }
+        try:
+            response = await self._client().post(f"/{self.phone_number_id}/messages", json=body)
+        except httpx.HTTPError as exc:
+            raise SendError(
+                f"WhatsApp Cloud API could not be reached: {exc.__class__.__name__}", retryable=True
+            ) from exc
+        if response.status_code >= 400:
+            code = _error_code(response)
+            retryable = response.status_code >= 500 or response.status_code == 429
+            raise SendError(
+                f"WhatsApp Cloud API refused the message: HTTP {response.status_code} (error {code})",
+                retryable=retryable,
+                code=code,
+            )
+        ids = [m.get("id") for m in (_json(response).get("messages") or []) if isinstance(m, dict)]
+        return SendResult(ok=True, provider_id=str(ids[0]) if ids else None)
+
+    async def send(self, message: OutboundMessage) -> SendResult:
+        result = SendResult(ok=False)
+        for payload in render(message):
+            result = await self.post(message.recipient, payload)
+        return result
+
+    async def send_template(
+        self, to: str, name: str, language: str, variables: list[str] | None = None
+    ) -> SendResult:
+        """An approved template: the only message allowed outside the 24-hour window."""
+        template: dict[str, Any] = {"name": name, "language": {"code": language}}
+        if variables:
+            parameters = [{"type": "text", "text": v} for v in variables]
+            template["components"] = [{"type": "body", "parameters": parameters}]
+        return await self.post(to, {"type": "template", "template": template})
+
+    async def aclose(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+
+
+def _json(response: httpx.Response) -> dict[str, Any]:
+    try:
+        data = response.json()
+    except (json.JSONDecodeError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _error_code(response: httpx.Response) -> int | None:
+    error = _json(response).get("error")
+    code = error.get("code") if isinstance(error, dict) else None
+    return code if isinstance(code, int) else None

@@ -1,0 +1,152 @@
+"""WhatsApp Cloud API adapter, without the app: signatures, recorded updates, rendering, sending."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.channels.base import BadRequest, Button, OutboundMessage, SendError
+from bot.channels.whatsapp_cloud import WhatsAppCloudChannel, parse_update, render, signature_ok
+from bot.dialogue.topics import HUMAN_PAYLOAD
+from tests.helpers.fake_provider import Recorded, serve
+
+PAYLOADS = Path(__file__).parent / "payloads" / "whatsapp_cloud"
+SECRET = "meta-app-secret-for-tests-000001"
+PHONE_ID = "106540352242922"
+
+
+def recorded(name: str) -> bytes:
+    return (PAYLOADS / f"{name}.json").read_bytes()
+
+
+def signed(body: bytes, secret: str = SECRET) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def test_signature_is_checked_on_the_raw_body() -> None:
+    body = recorded("text")
+    assert signature_ok(SECRET, body, signed(body))
+    assert not signature_ok(SECRET, body, signed(body, "another-secret"))
+    assert not signature_ok(SECRET, body + b" ", signed(body))
+    assert not signature_ok(SECRET, body, None)
+    assert not signature_ok(SECRET, body, signed(body).removeprefix("sha256="))
+
+
+def test_text_button_list_location_and_media_become_inbound_messages() -> None:
+    [text], _ = parse_update(recorded("text"), PHONE_ID)
+    assert (text.channel, text.sender, text.text) == ("whatsapp", "+50688887777", "hola, perdí mi pasaporte")
+    assert text.message_id and text.message_id.startswith("wamid.")
+    assert text.metadata["reply_from"] == PHONE_ID
+    [button], _ = parse_update(recorded("button_reply"), PHONE_ID)
+    [row], _ = parse_update(recorded("list_reply"), PHONE_ID)
+    assert (button.text, row.text) == ("/ask_documents", "/ask_asylum")
+    [pin], _ = parse_update(recorded("location"), PHONE_ID)
+    assert pin.text == "" and pin.metadata["location"]["latitude"] == pytest.approx(14.9059)
+    [photo], _ = parse_update(recorded("image"), PHONE_ID)
+    assert photo.text == "" and photo.metadata["media"] == 1
+
+
+def test_statuses_are_delivery_updates_not_messages() -> None:
+    messages, [delivered] = parse_update(recorded("status_delivered"), PHONE_ID)
+    assert messages == [] and delivered.status == "delivered"
+    _, [failed] = parse_update(recorded("status_failed"), PHONE_ID)
+    assert (failed.status, failed.error_code) == ("failed", "131047")
+
+
+def test_another_numbers_updates_are_ignored() -> None:
+    assert parse_update(recorded("text"), "999") == ([], [])
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"[]", b'{"object": "page", "entry": []}', b'{"object": "whatsapp_business_account"}', b"\xff", b"{"],
+)
+def test_malformed_updates_are_bad_requests(body: bytes) -> None:
+    with pytest.raises(BadRequest):
+        parse_update(body, PHONE_ID)
+
+
+def test_a_message_without_sender_is_a_bad_request() -> None:
+    data = json.loads(recorded("text"))
+    del data["entry"][0]["changes"][0]["value"]["messages"][0]["from"]
+    with pytest.raises(BadRequest):
+        parse_update(json.dumps(data).encode(), PHONE_ID)
+
+
+def test_lone_surrogates_never_reach_the_dialogue() -> None:
+    body = recorded("text").replace("hola, perdí mi pasaporte".encode(), b"hola \\ud800")
+    [message], _ = parse_update(body, PHONE_ID)
+    assert message.text == "hola "
+
+
+def _menu(n: int, language: str = "es") -> OutboundMessage:
+    buttons = tuple(Button(f"Tema número {i} con un título largo", f"/topic_{i}") for i in range(n))
+    return OutboundMessage(
+        "+50688887777", "Elija un tema:", (*buttons, Button("Hablar", HUMAN_PAYLOAD)), language=language
+    )
+
+
+def test_up_to_three_choices_are_reply_buttons_with_short_titles() -> None:
+    [payload] = render(_menu(2))
+    interactive = payload["interactive"]
+    assert interactive["type"] == "button"
+    titles = [b["reply"]["title"] for b in interactive["action"]["buttons"]]
+    assert len(titles) == 3 and all(len(t) <= 20 for t in titles)
+    assert (
+        titles[-1].startswith("0.") and interactive["action"]["buttons"][-1]["reply"]["id"] == HUMAN_PAYLOAD
+    )
+
+
+def test_four_to_ten_choices_are_a_list_labelled_in_the_persons_language() -> None:
+    [payload] = render(_menu(8, "ht"))
+    interactive = payload["interactive"]
+    assert interactive["type"] == "list" and interactive["action"]["button"] == "Chwa yo"
+    rows = interactive["action"]["sections"][0]["rows"]
+    assert len(rows) == 9 and all(len(r["title"]) <= 24 for r in rows)
+
+
+def test_more_than_ten_choices_and_long_texts_fall_back_to_numbered_text() -> None:
+    payloads = render(_menu(12))
+    assert all(p["type"] == "text" for p in payloads)
+    assert "*0* Hablar" in payloads[-1]["text"]["body"]
+    long = OutboundMessage("+1", ("Párrafo largo. " * 100 + "\n\n") * 6)
+    assert all(len(p["text"]["body"]) <= 4096 for p in render(long))
+
+
+def graph_api(record: Recorded) -> tuple[int, Any]:
+    to = record.json.get("to", "")
+    if to == "0000":
+        return 400, {"error": {"message": "Re-engagement message", "type": "OAuthException", "code": 131047}}
+    return 200, {
+        "messaging_product": "whatsapp",
+        "contacts": [{"input": to, "wa_id": to}],
+        "messages": [{"id": f"wamid.sent{len(record.body)}"}],
+    }
+
+
+async def test_sending_goes_to_the_phone_number_ids_messages_endpoint() -> None:
+    with serve(graph_api) as api:
+        channel = WhatsAppCloudChannel("meta-token-0001", SECRET, "verify-me", PHONE_ID, api.url)
+        try:
+            result = await channel.send(_menu(2))
+            assert result.ok and result.provider_id and result.provider_id.startswith("wamid.sent")
+            [sent] = api.requests
+            assert sent.path == f"/{PHONE_ID}/messages"
+            assert sent.headers["authorization"] == "Bearer meta-token-0001"
+            assert sent.json["to"] == "50688887777" and sent.json["messaging_product"] == "whatsapp"
+            template = await channel.send_template("+50688887777", "alerta_es", "es", ["Costa Rica"])
+            assert (
+                template.ok
+                and api.requests[-1].json["template"]["components"][0]["parameters"][0]["text"]
+                == "Costa Rica"
+            )
+            with pytest.raises(SendError) as refused:
+                await channel.post("0000", {"type": "text", "text": {"body": "hola"}})
+            assert refused.value.code == 131047 and not refused.value.retryable
+        finally:
+            await channel.aclose()
