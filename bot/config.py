@@ -7,8 +7,10 @@ import os
 import secrets
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+import limits
 
 from bot.privacy import derive_key
 
@@ -94,6 +96,51 @@ def _environment_name(env: Mapping[str, str]) -> str:
 
 
 @dataclass(frozen=True)
+class RateLimitSettings:
+    """Abuse limits in the `limits` notation ("20/minute", several joined by ";"); "" turns one off.
+
+    Chosen so a person never meets them and a provider's whole traffic never does (bot/ratelimit.py)."""
+
+    sender: str = "20/minute"
+    """INFOBOT_RATE_LIMIT_SENDER: messages per person (conversation) on the REST, Twilio, Telegram routes."""
+    rest_address: str = "60/minute"
+    """INFOBOT_RATE_LIMIT_REST: REST webhook requests per client address (web chat and custom clients)."""
+    outbox_address: str = "300/minute"
+    """INFOBOT_RATE_LIMIT_OUTBOX: web chat outbox polls per client address (an open page polls every 4 s)."""
+    provider_address: str = "6000/minute"
+    """INFOBOT_RATE_LIMIT_PROVIDER: Twilio / Telegram requests per client address: a flood ceiling only."""
+    login_address: str = "20/minute;100/hour"
+    """INFOBOT_RATE_LIMIT_LOGIN: console login attempts per client address."""
+
+
+RATE_LIMIT_ENV = {
+    "sender": "INFOBOT_RATE_LIMIT_SENDER",
+    "rest_address": "INFOBOT_RATE_LIMIT_REST",
+    "outbox_address": "INFOBOT_RATE_LIMIT_OUTBOX",
+    "provider_address": "INFOBOT_RATE_LIMIT_PROVIDER",
+    "login_address": "INFOBOT_RATE_LIMIT_LOGIN",
+}
+
+
+def _rate_limits(env: Mapping[str, str]) -> RateLimitSettings:
+    """Each limit from the environment, checked now so a typo stops the start, not the first request."""
+    defaults = RateLimitSettings()
+    chosen: dict[str, str] = {}
+    for name, variable in RATE_LIMIT_ENV.items():
+        value = env.get(variable, getattr(defaults, name)).strip()
+        value = "" if value.lower() in ("off", "0", "none") else value
+        try:
+            if value and min(item.amount for item in limits.parse_many(value)) < 1:
+                raise ValueError("a limit must allow at least one request")
+        except ValueError as exc:
+            raise ConfigError(
+                f'{variable}={value!r} is not a rate limit ({exc}): write e.g. "20/minute" or '
+                '"20/minute;200/hour", or "off"'
+            ) from exc
+        chosen[name] = value
+    return RateLimitSettings(**chosen)
+
+@dataclass(frozen=True)
 class Settings:
     root: Path
     rasa_url: str | None
@@ -118,6 +165,11 @@ class Settings:
     """INFOBOT_ENV: `production` refuses placeholder hubs and unsafe settings (bot/production.py)."""
     secret_key_from_env: bool = True
     """False when the key was read from (or generated into) var/secret_key, a file beside the database."""
+    forwarded_allow_ips: str = "127.0.0.1,::1"
+    """FORWARDED_ALLOW_IPS: proxies whose X-Forwarded-For/-Proto uvicorn believes (client address, scheme)."""
+    rest_api_token: str | None = None
+    """REST_API_TOKEN: when set, REST clients other than the web chat page need `Authorization: Bearer`."""
+    rate_limits: RateLimitSettings = field(default_factory=RateLimitSettings)
 
     @property
     def var_dir(self) -> Path:
@@ -190,4 +242,7 @@ class Settings:
             rasa_token=(env.get("RASA_TOKEN") or None),
             env=_environment_name(env),
             secret_key_from_env=secret is not None,
+            forwarded_allow_ips=env.get("FORWARDED_ALLOW_IPS") or "127.0.0.1,::1",
+            rest_api_token=(env.get("REST_API_TOKEN") or None),
+            rate_limits=_rate_limits(env),
         )

@@ -1,8 +1,10 @@
 """Twilio Messaging for WhatsApp and SMS: one adapter, the kind taken from the `whatsapp:` prefix.
 
-Signatures are checked with twilio's RequestValidator against every URL Twilio may have signed:
-PUBLIC_BASE_URL + path (behind a reverse proxy) and the URL as this server saw it, each with and without
-the port (the validator tries both) — forged requests are refused, genuine ones are never lost.
+Signatures are checked with twilio's RequestValidator against the one URL Twilio was configured to call:
+PUBLIC_BASE_URL + path + query when it is set (nothing the request says about its host counts, so a
+signature made for another deployment on the same account is refused), otherwise the URL as received,
+whose scheme and client address uvicorn takes from X-Forwarded-* only from FORWARDED_ALLOW_IPS
+(bot/serve.py). The validator tries each URL with and without its port.
 """
 
 from __future__ import annotations
@@ -103,15 +105,12 @@ class TwilioChannel:
         return tuple(s for s in (self._token,) if s)
 
     def _candidate_urls(self, request: Request) -> list[str]:
-        seen = str(request.url)
-        path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        candidates = [f"{self._public_base}{path}"] if self._public_base else []
-        forwarded_proto = request.headers.get("x-forwarded-proto")
-        forwarded_host = request.headers.get("x-forwarded-host")
-        if forwarded_proto or forwarded_host:
-            host = forwarded_host or request.url.netloc
-            candidates.append(f"{forwarded_proto or request.url.scheme}://{host}{path}")
-        return [*candidates, seen]
+        """The URL Twilio signed: PUBLIC_BASE_URL's when set, else the URL as received (X-Forwarded-Host
+        is never believed: it is not one of the headers a trusted proxy's uvicorn settings cover)."""
+        if self._public_base:
+            path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return [f"{self._public_base}{path}"]
+        return [str(request.url)]
 
     async def verify(self, request: Request) -> None:
         if self._validator is None:

@@ -50,14 +50,8 @@ def test_a_forged_signature_is_refused(wired: Wired, forge) -> None:  # type: ig
         (PUBLIC_BASE_URL + "/webhooks/twilio", "/webhooks/twilio", {}),
         ("https://bot.example.org:443/webhooks/twilio", "/webhooks/twilio", {}),
         (PUBLIC_BASE_URL + "/webhooks/twilio?channel=wa", "/webhooks/twilio?channel=wa", {}),
-        ("http://testserver/webhooks/twilio", "/webhooks/twilio", {}),
-        (
-            "https://proxy.example.net/webhooks/twilio",
-            "/webhooks/twilio",
-            {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "proxy.example.net"},
-        ),
     ],
-    ids=["public-base", "with-port", "with-query", "as-seen", "forwarded-by-proxy"],
+    ids=["public-base", "with-port", "with-query"],  # more shapes, and the refused ones: test_twilio_urls.py
 )
 def test_every_genuine_url_shape_is_accepted(
     wired: Wired, signed_url: str, path: str, headers: dict[str, str]
