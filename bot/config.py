@@ -140,6 +140,7 @@ def _rate_limits(env: Mapping[str, str]) -> RateLimitSettings:
         chosen[name] = value
     return RateLimitSettings(**chosen)
 
+
 @dataclass(frozen=True)
 class Settings:
     root: Path
