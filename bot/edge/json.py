@@ -58,7 +58,9 @@ def parse_json(raw: bytes, strings: Strings = "reject", max_depth: int = MAX_DEP
     except RecursionError as exc:
         raise InvalidJson(f"the body is nested more than {max_depth} levels deep") from exc
     except UnicodeDecodeError as exc:
-        raise InvalidJson(f"the body is not valid UTF-8: {exc.reason} at byte {exc.start}") from exc
+        raise InvalidJson(
+            f"the body is not valid JSON: undecodable text ({exc.reason} at byte {exc.start})"
+        ) from exc
     except ValueError as exc:  # json.JSONDecodeError and int's own limits
         raise InvalidJson(f"the body is not valid JSON: {exc}") from exc
     return _checked(value, strings, max_depth)
