@@ -13,7 +13,7 @@ from bot import LANGUAGES
 from bot.content.model import ContentEntry
 
 GENERAL_KEY = "general"
-REQUIRED_FIELDS = ("text", "sms", "source", "reviewed", "review_by")
+REQUIRED_FIELDS = ("text", "sms", "source", "reviewed", "reviewed_by", "review_by")
 
 
 @dataclass(frozen=True)
@@ -87,6 +87,18 @@ def _entry(
     if not isinstance(buttons, list):
         problems.append(Problem(where, lines.get("buttons", key_line), "'buttons' must be a list of topics"))
         buttons = []
+    exceptions = raw.get("parity_exceptions") or {}
+    if not isinstance(exceptions, dict) or not all(
+        isinstance(reason, str) and reason.strip() for reason in exceptions.values()
+    ):
+        problems.append(
+            Problem(
+                where,
+                lines.get("parity_exceptions", key_line),
+                '\'parity_exceptions\' must map each fact to the reason it differs, e.g. "8840": "why"',
+            )
+        )
+        exceptions = {}
     if missing or reviewed is None or review_by is None:
         return None
     return ContentEntry(
@@ -100,6 +112,8 @@ def _entry(
         review_by=review_by,
         verify=bool(raw.get("verify", False)),
         buttons=tuple(str(b) for b in buttons),
+        reviewed_by=str(raw["reviewed_by"]).strip(),
+        parity_exceptions=tuple((str(fact), str(reason).strip()) for fact, reason in exceptions.items()),
         file=where,
         line=key_line,
     )

@@ -19,6 +19,12 @@ class ContentEntry:
     review_by: dt.date
     verify: bool = False
     buttons: tuple[str, ...] = ()
+    reviewed_by: str = ""
+    """The office or team that last checked the entry against its source (content/reviewers.yml), never a
+    person's name."""
+    parity_exceptions: tuple[tuple[str, str], ...] = ()
+    """(fact, reason) pairs: a link or number this entry deliberately does not share with the other
+    languages' versions, so the fact-parity check lets it differ."""
     file: str = ""
     line: int = 0
 
