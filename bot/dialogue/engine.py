@@ -12,6 +12,7 @@ from bot.channels.base import Button, InboundMessage, OutboundMessage
 from bot.content.library import ContentLibrary
 from bot.dialogue import referral, replies
 from bot.dialogue.hours import office_hours
+from bot.dialogue.hub_list import hub_list
 from bot.dialogue.keywords import is_erasure_request, is_opt_in, is_opt_out, mentioned_country, number_choice
 from bot.dialogue.language import choose_language
 from bot.dialogue.state import ConversationState, Event
@@ -42,6 +43,8 @@ SMALL_TALK = {
     "out_of_scope": N_("I can only help with information for migrants. This is what I can do:"),
 }
 ESCALATING = {"ask_human": "asked", "emergency": "emergency", "ask_trafficking": "trafficking"}
+SAFETY_NUMBERS = "safety_numbers"
+"""Payload name: the country's emergency numbers, asked for after an escalation without a country."""
 EMPTY_DIRECTORY = Directory(hubs=())
 
 
@@ -224,6 +227,8 @@ def _on_payload(ctx: _Ctx, payload: str) -> list[OutboundMessage]:
         return referral.consent(st, to, lang, value == "yes", ctx.directory, ids, ctx.turn.events)
     if name in ("sex", "age") and st.awaiting == name:
         return referral.disaggregation(st, to, lang, name, value, ctx.turn.events)
+    if name == SAFETY_NUMBERS and value in ("emergency", "ask_trafficking"):
+        return _content_answer(ctx, value)
     if name == REPORT_PAYLOAD.lstrip("/") and st.last_offer:
         report = {"text": st.last_offer, "verdict": st.last_verdict, "signals": st.last_signals}
         ctx.turn.events.append(Event("scam_reported", report))
@@ -293,7 +298,7 @@ def _on_intent(ctx: _Ctx, intent: str, text: str = "") -> list[OutboundMessage]:
     if intent in COUNTRY_DEPENDENT and st.country is None:
         st.pending_intent, st.awaiting = intent, "country"
         return [replies.ask_country(to, lang, intent)]
-    return _content_answer(ctx, intent)
+    return _content_answer(ctx, intent, text)
 
 
 def _escalate(ctx: _Ctx, intent: str) -> list[OutboundMessage]:
@@ -304,10 +309,14 @@ def _escalate(ctx: _Ctx, intent: str) -> list[OutboundMessage]:
     guidance = _content_answer(ctx, intent) if intent != "ask_human" else []
     office = office_hours(ctx.directory, ctx.st.country)
     now = dt.datetime.fromtimestamp(ctx.inbound.received_at, dt.UTC)
-    return guidance + [replies.handover(ctx.to, ctx.lang, intent, office, now)]
+    handover = [replies.handover(ctx.to, ctx.lang, intent, office, now)]
+    if guidance and ctx.st.country is None:  # one country's number is never given for another's
+        ctx.st.pending_intent, ctx.st.awaiting = f"/{SAFETY_NUMBERS}:{intent}", "country"
+        return guidance + handover + [replies.ask_country_for_numbers(ctx.to, ctx.lang, intent)]
+    return guidance + handover
 
 
-def _content_answer(ctx: _Ctx, intent: str) -> list[OutboundMessage]:
+def _content_answer(ctx: _Ctx, intent: str, text: str = "") -> list[OutboundMessage]:
     st, lang = ctx.st, ctx.lang
     entry = ctx.content.lookup(intent, lang, st.country)
     if entry is None:
@@ -324,4 +333,8 @@ def _content_answer(ctx: _Ctx, intent: str) -> list[OutboundMessage]:
     offer = referral.offer_button(lang, intent, st) if ctx.directory.hubs else None
     if offer is not None:
         message = replace(message, buttons=(offer, *message.buttons))
+    if intent == "ask_info_hub" and st.country:  # the list the answer promises, then the choices
+        listing = hub_list(ctx.to, lang, st.country, text, ctx.directory, message.buttons)
+        if listing is not None:
+            return [replace(message, buttons=()), listing]
     return [message]

@@ -9,6 +9,8 @@ import datetime as dt
 import logging
 from zoneinfo import ZoneInfo
 
+from babel.dates import get_day_names
+
 from bot.i18n import format_day, translate
 from bot.referrals import Directory
 from bot.referrals.directory import DAYS
@@ -24,18 +26,55 @@ def office_hours(directory: Directory, country: str | None) -> tuple[Hours, str]
 
 
 def _days(spec: str) -> list[int]:
-    first, _, last = spec.partition("-")
-    start, end = DAYS.index(first), DAYS.index(last or first)
-    return [d % 7 for d in range(start, end + 1 if end >= start else end + 8)]
+    """Weekday numbers (Monday 0) of a checked day spec: "mon-fri", "sat", "sat,sun"."""
+    days: list[int] = []
+    for part in spec.replace(" ", "").split(","):
+        first, _, last = part.partition("-")
+        days += range(DAYS.index(first), DAYS.index(last or first) + 1)
+    return days
+
+
+def _spans(times: str) -> list[tuple[str, str]]:
+    """("08:00", "12:00") pairs of "08:00-12:00, 13:00-16:00"; [] for "closed"."""
+    if times.strip().lower() == "closed":
+        return []
+    return [(start.strip(), end.strip()) for start, end in (part.split("-") for part in times.split(","))]
 
 
 def _opening(hours: Hours, day: int) -> tuple[dt.time, dt.time] | None:
-    for spec, span in hours:
-        if day in _days(spec):
-            start, end = span.split("-")
+    """The first opening and the last closing of a day (a lunch break is not a reason to wait)."""
+    for spec, times in hours:
+        spans = _spans(times)
+        if day in _days(spec) and spans:
+            start, end = spans[0][0], spans[-1][1]
             close = dt.time(23, 59) if end == "24:00" else dt.time.fromisoformat(end)
             return dt.time.fromisoformat(start), close
     return None
+
+
+KREYOL_DAYS = ("lendi", "madi", "mèkredi", "jedi", "vandredi", "samdi", "dimanch")
+"""Babel's `ht` locale falls back to French day names; Kreyòl speakers write these, in full."""
+
+
+def _day_name(lang: str, day: int) -> str:
+    if lang == "ht":
+        return KREYOL_DAYS[day]
+    return str(get_day_names("abbreviated", locale=lang)[day])
+
+
+def render_hours(lang: str, hours: Hours) -> str:
+    """Opening hours as people of `lang` read them: "lun–vie 08:00–16:00", never "mon-fri 08:00-16:00"."""
+    parts = []
+    for spec, times in hours:
+        days = []
+        for part in spec.replace(" ", "").split(","):
+            first, _, last = part.partition("-")
+            names = [_day_name(lang, DAYS.index(d)) for d in (first, last) if d]
+            days.append("–".join(names))
+        spans = _spans(times)
+        shown = ", ".join(f"{start}–{end}" for start, end in spans) or translate(lang, "closed")
+        parts.append(f"{', '.join(days)} {shown}")
+    return "; ".join(parts)
 
 
 def next_opening(hours: Hours, timezone: str, now: dt.datetime) -> dt.datetime | None:

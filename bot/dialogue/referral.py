@@ -11,6 +11,7 @@ import hashlib
 
 from bot.channels.base import Button, OutboundMessage
 from bot.dialogue import replies
+from bot.dialogue.hours import render_hours
 from bot.dialogue.state import ConversationState, Event
 from bot.i18n import N_, translate
 from bot.referrals import Directory, Hub, nearest_hub
@@ -128,7 +129,7 @@ def consent(
 
 
 def hub_details(lang: str, hub: Hub, code: str) -> str:
-    hours = ", ".join(f"{days} {span}" for days, span in hub.hours)
+    hours = render_hours(lang, hub.hours)
     return (
         translate(lang, "Done. Your referral code is {code}. Show it at the Hub.", code=code)
         + "\n\n"

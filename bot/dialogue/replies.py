@@ -51,14 +51,25 @@ def menu(to: str, lang: str, lead: str, intent: str | None = None) -> OutboundMe
 
 
 def ask_country(to: str, lang: str, intent: str) -> OutboundMessage:
-    buttons = tuple(
-        Button(translate(lang, label), f"/set_country:{cc}") for cc, label in COUNTRY_LABELS.items()
-    )
-    other = Button(translate(lang, "Another country"), f"/set_country:{OTHER_COUNTRY}")
     text = translate(
         lang, "The answer depends on the country. In which country are you now? Reply with a number."
     )
-    return say(to, lang, text, (*buttons, other), intent)
+    return say(to, lang, text, _country_buttons(lang), intent)
+
+
+def ask_country_for_numbers(to: str, lang: str, intent: str) -> OutboundMessage:
+    """After safety guidance without a country: each country has its own emergency numbers."""
+    text = translate(
+        lang, "In which country are you now? Reply with a number and I will give you its emergency numbers."
+    )
+    return say(to, lang, text, _country_buttons(lang), intent)
+
+
+def _country_buttons(lang: str) -> tuple[Button, ...]:
+    buttons = tuple(
+        Button(translate(lang, label), f"/set_country:{cc}") for cc, label in COUNTRY_LABELS.items()
+    )
+    return (*buttons, Button(translate(lang, "Another country"), f"/set_country:{OTHER_COUNTRY}"))
 
 
 def ask_language(to: str, lang: str) -> OutboundMessage:
@@ -76,9 +87,9 @@ def answer(to: str, lang: str, entry: ContentEntry, today: dt.date) -> OutboundM
     """The content text, its source and review date, and a warning when it is past review."""
     footer = translate(
         lang,
-        "Source: {source}. Next review: {date}.",
+        "Source: {source}. Checked on {date}.",
         source=entry.source,
-        date=format_day(lang, entry.review_by),
+        date=format_day(lang, entry.reviewed),
     )
     parts = [entry.text, footer]
     if entry.is_stale(today):

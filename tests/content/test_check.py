@@ -163,7 +163,7 @@ def test_an_untranslated_ui_string_and_a_broken_placeholder_are_named(tmp_path: 
     with path.open("rb") as fh:
         catalog = read_po(fh, locale="ht")
     catalog["Main menu"].string = ""
-    catalog["Source: {source}. Next review: {date}."].string = "Sous: {sous}."
+    catalog["Source: {source}. Checked on {date}."].string = "Sous: {sous}."
     with path.open("wb") as fh:
         write_po(fh, catalog)
     problems = [str(p) for p in check_catalogs(locale)]

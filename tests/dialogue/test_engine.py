@@ -210,8 +210,10 @@ def test_opt_out_confirms_once_then_stays_silent_until_start(word: str, lang: st
 def test_emergency_gives_safety_guidance_first_then_escalates(lang: str) -> None:
     result = turn(ConversationState(language=lang), "help", parse("help", "emergency", lang))
     assert result.messages[0].content_id == "emergency"
-    assert len(result.messages) == 2 and result.messages[1].language == lang
+    assert len(result.messages) == 3 and result.messages[1].language == lang
     assert any(e.name == "escalation_requested" and e.data["priority"] == "urgent" for e in result.events)
+    asked = result.messages[2]  # no country known: which one, for its own emergency numbers
+    assert asked.buttons[0].payload == "/set_country:BZ" and result.state.awaiting == "country"
 
 
 def test_nlu_down_still_answers_with_the_menu() -> None:
@@ -247,9 +249,11 @@ def test_missing_content_never_falls_back_to_another_language() -> None:
     assert result.events[0].name == "content_missing"
 
 
-def test_every_answer_carries_its_source_and_review_date() -> None:
+def test_every_answer_carries_its_source_and_the_day_it_was_checked() -> None:
     result = turn(ConversationState(language="es", country="CR"), "/ask_work")
-    assert "Fuente: Official agency" in result.messages[0].text and "2027" in result.messages[0].text
+    text = result.messages[0].text
+    assert "Fuente: Official agency" in text and "Revisado el 1 de noviembre de 2026" in text
+    assert "2027" not in text  # the next review date is for the content team, not for people
 
 
 def test_pasted_markup_never_switches_the_language() -> None:
