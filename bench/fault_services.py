@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -236,6 +237,88 @@ def fake_twilio() -> Iterator[tuple[str, TwilioRecorder]]:
         yield provider.url, recorder
 
 
+RASA_HOST = """
+import asyncio, json, sys
+from pathlib import Path
+from bot.nlu.server import RasaServer
+
+async def main():
+    server = RasaServer(Path(sys.argv[1]), Path(sys.argv[2]))
+    await server.start()
+    print(json.dumps({"url": server.url, "token": getattr(server, "token", None)}), flush=True)
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+    await server.stop()
+
+asyncio.run(main())
+"""
+
+
+class RasaHost:
+    """One Rasa NLU server shared by the workers, run by the workers' own code (bot.nlu.server.RasaServer
+    of the code under test, with its auth token if it has one) in a child process that stops Rasa when
+    its stdin closes, i.e. when the bench ends or dies."""
+
+    def __init__(self, code: Path, model: Path, log_dir: Path) -> None:
+        self.code, self.model, self.log = code, model, log_dir / "rasa-host.log"
+        self.process: subprocess.Popen[str] | None = None
+        self.url, self.token = "", None
+
+    def start(self) -> None:
+        with self.log.open("a") as err:
+            self.process = subprocess.Popen(
+                [str(ROOT / ".venv/bin/python"), "-c", RASA_HOST, str(ROOT), str(self.model)],
+                cwd=self.code,
+                env={**os.environ, "PYTHONPATH": str(self.code)},
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=err,
+                text=True,
+            )
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the Rasa server did not start: see {self.log}")
+        ready = json.loads(line)
+        self.url, self.token = ready["url"], ready["token"]
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+PSEUDONYMS = """
+import sys
+from bot.config import Settings
+from bot.privacy import pseudonymise
+settings = Settings.from_env({"INFOBOT_SECRET_KEY": sys.argv[1], "INFOBOT_VAR_DIR": sys.argv[2]})
+key = getattr(settings, "pseudonym_key", settings.secret_key)
+for line in sys.stdin:
+    print(pseudonymise(key, line.rstrip("\\n")))
+"""
+
+
+def pseudonyms(code: Path, secret: str, identifiers: list[str]) -> list[str]:
+    """The pseudonyms the code under test gives these conversation ids (it stores people by them)."""
+    with tempfile.TemporaryDirectory() as var:
+        done = subprocess.run(
+            [str(ROOT / ".venv/bin/python"), "-c", PSEUDONYMS, secret, var],
+            input="".join(f"{i}\n" for i in identifiers),
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=code,
+            env={**os.environ, "PYTHONPATH": str(code)},
+        )
+    return done.stdout.splitlines()
+
+
 SETTINGS_PREFIXES = (
     "INFOBOT_",
     "RASA_",
@@ -299,15 +382,24 @@ class Worker:
             )
         self.starts += 1
 
+        last = "no answer"
+
         def healthy() -> bool:
+            nonlocal last
             if self.process is not None and self.process.poll() is not None:
                 raise RuntimeError(f"{self.name} exited with {self.process.returncode}: see {self.log}")
             try:
-                return httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200
-            except httpx.HTTPError:
+                response = httpx.get(f"{self.url}/healthz", timeout=2)
+            except httpx.HTTPError as exc:
+                last = exc.__class__.__name__
                 return False
+            last = f"HTTP {response.status_code} {response.text[:200]}"
+            return response.status_code == 200
 
-        wait_until(healthy, timeout, self.name)
+        try:
+            wait_until(healthy, timeout, self.name)
+        except RuntimeError as exc:
+            raise RuntimeError(f"{exc}; /healthz: {last}") from exc
         return time.monotonic() - started
 
     def kill(self) -> None:

@@ -86,7 +86,7 @@ class Answer:
     last: float = 0.0
 
 
-@dataclass
+@dataclass(eq=False)
 class Message:
     sid: str
     sender: Sender
@@ -117,7 +117,7 @@ class Message:
         }
 
 
-@dataclass
+@dataclass(eq=False)
 class Sender:
     channel: str
     address: str

@@ -23,7 +23,7 @@ again. At the end it waits (up to `--settle` s) for late replies and journal rep
 lost and duplicated, escalations and opt-outs recorded in PostgreSQL against those sent, and latency per
 phase as ratios to the pre-fault phase of the same run. It always exits 0; the last line says PASS/FAIL.
 
-    .venv/bin/python bench/faults.py [--deliveries 10000] [--rate 30] [--quick] [--no-faults]
+    .venv/bin/python bench/faults.py [--deliveries 10000] [--rate 20] [--quick] [--no-faults]
 """
 
 # ruff: noqa: E402  (imports after sys.path is set)
@@ -38,6 +38,7 @@ import os
 import random
 import re
 import secrets
+import shutil
 import signal
 import statistics
 import subprocess
@@ -60,11 +61,13 @@ sys.path.insert(0, str(ROOT / "bench"))
 from fault_services import (
     CutProxy,
     PostgresCluster,
+    RasaHost,
     RedisProcess,
     TwilioRecorder,
     Worker,
     export_commit,
     fake_twilio,
+    pseudonyms,
 )
 from fault_traffic import (
     GREETINGS,
@@ -80,7 +83,6 @@ from fault_traffic import (
 from webhooks import PUBLIC, TOKEN, percentile
 
 from bot.i18n import translate
-from bot.nlu.server import RasaServer
 from bot.nlu.training import train
 
 ACCOUNT_SID = "AC" + "0" * 32
@@ -152,6 +154,8 @@ class FaultBench:
         self.turn = 0
         self.rest_seen: dict[str, float] = {}
         self._rest_cursor = 0
+        self.pseudonyms: dict[str, str] = {}
+        """conversation id -> the pseudonym the code under test stores (contact_preferences.person)."""
         self.http = httpx.AsyncClient(timeout=WEBHOOK_TIMEOUT, limits=httpx.Limits(max_connections=400))
 
     def mark(self, what: str, phase: str | None = None) -> None:
@@ -313,6 +317,7 @@ class FaultBench:
     # --- the end: wait for late replies and replays, then count ---
 
     def database_counts(self) -> dict[str, Any]:
+        """Escalation rows, and the pseudonyms of people opted out in SQL (None: no such table)."""
         with psycopg.connect(self.pg.url(), connect_timeout=5) as conn:
             rows = conn.execute(
                 "SELECT conversation_id, reason, priority, status FROM escalations"
@@ -320,33 +325,23 @@ class FaultBench:
             tables = {
                 r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
             }
-            opted_out: set[str] | None = None
-            if "contact_preferences" in tables:
-                columns = {
-                    r[0]
-                    for r in conn.execute(
-                        "SELECT column_name FROM information_schema.columns"
-                        " WHERE table_name = 'contact_preferences'"
-                    )
-                }
-                if {"conversation_id", "opted_out"} <= columns:
-                    opted_out = {
-                        r[0]
-                        for r in conn.execute(
-                            "SELECT conversation_id FROM contact_preferences WHERE opted_out"
-                        )
-                    }
+            opted_out = None
+            if "contact_preferences" in tables:  # issue 12's opt-outs in SQL, keyed by pseudonym
+                found = conn.execute("SELECT person FROM contact_preferences WHERE opted_out")
+                opted_out = {r[0] for r in found}
         return {"escalations": rows, "opted_out": opted_out}
 
     async def settle(self, messages: list[Message], senders: list[Sender]) -> float:
         started = time.monotonic()
         want_escalated = {s.conversation_id for s in senders if s.kinds() & {"emergency", "human"}}
+        want_stopped = {self.pseudonyms[s.conversation_id] for s in senders if "optout" in s.kinds()}
         while time.monotonic() - started < self.args.settle:
             waiting = [m for m in messages if m.expects_reply and not self._answered(m)]
             with contextlib.suppress(psycopg.Error):
                 counts = await asyncio.to_thread(self.database_counts)
                 escalated = {r[0] for r in counts["escalations"]}
-                if not waiting and want_escalated <= escalated:
+                stopped_ok = counts["opted_out"] is None or want_stopped <= counts["opted_out"]
+                if not waiting and want_escalated <= escalated and stopped_ok:
                     break
             await asyncio.sleep(2)
         return time.monotonic() - started
@@ -414,29 +409,32 @@ def report(bench: FaultBench, senders: list[Sender], messages: list[Message], se
     urgent = {r[0] for r in rows if r[2] == 0}
     wanted = asked | emergency
     missing = wanted - recorded
+    cries = sum(1 for m in messages if m.kind == "emergency")
+    asks = sum(1 for m in messages if m.kind == "human")
     print()
     print(
-        f"escalations: {len(wanted)} people sent an emergency ({len(emergency)}) or asked for a person "
-        f"({len(asked)}); {len(wanted & recorded)} of them have an escalation in PostgreSQL, "
+        f"escalations: {cries} emergency messages and {asks} requests for a person from {len(wanted)} people "
+        f"({len(emergency)} with an emergency); {len(wanted & recorded)} of them have an escalation in SQL, "
         f"{len(missing)} missing; {len(emergency & urgent)} of {len(emergency)} emergencies at priority 0; "
         f"{sum(1 for n in open_per_person.values() if n > 1)} people with more than one open escalation; "
         f"{len(recorded - wanted)} other people escalated (e.g. repeated fallback); {len(rows)} rows"
     )
-    stopped = {s.conversation_id for s in senders if "optout" in s.kinds()}
+    stopped = {bench.pseudonyms[s.conversation_id] for s in senders if "optout" in s.kinds()}
     opted_out = counts["opted_out"]
     if opted_out is None:
-        print(
-            f"opt-outs: {len(stopped)} people sent STOP/BAJA/KANPE/ARRÊT; no contact_preferences table in SQL"
-        )
+        print(f"opt-outs: {len(stopped)} people opted out; no contact_preferences table in SQL")
         opt_outs_ok = False
     else:
         print(
-            f"opt-outs: {len(stopped)} people opted out; {len(stopped & opted_out)} recorded in SQL, "
-            f"{len(stopped - opted_out)} missing, {len(opted_out - stopped)} recorded for others"
+            f"opt-outs: {len(stopped)} people opted out (STOP, BAJA, KANPE, ARRÊT...); "
+            f"{len(stopped & opted_out)} recorded in SQL (contact_preferences), "
+            f"{len(stopped - opted_out)} missing, "
+            f"{len(opted_out - stopped)} recorded for people who did not opt out"
         )
         opt_outs_ok = stopped <= opted_out
 
     phases = bench.phases()
+    lost_sids, doubled_sids = {m.sid for m in lost}, {m.sid for m in doubled}
     print()
     print(
         "latency by phase (deliveries by their first attempt; 'webhook' = first attempt to final HTTP answer,"
@@ -456,10 +454,11 @@ def report(bench: FaultBench, senders: list[Sender], messages: list[Message], se
         ds, ms = by_phase_d[phase.name], by_phase_m[phase.name]
         end = "end" if phase.end == float("inf") else f"{phase.end - bench.t0:.0f} s"
         failed = sum(1 for d in ds for a in d.attempts if a.outcome != "200")
-        lost_here = sum(1 for m in ms if m in lost)
+        lost_here = sum(1 for m in ms if m.sid in lost_sids)
+        doubled_here = sum(1 for m in ms if m.sid in doubled_sids)
         print(
             f"  {phase.name:<15} {phase.start - bench.t0:5.0f} s - {end:<6} {len(ds):5d} deliveries, "
-            f"{failed} failed attempts, {lost_here} replies lost"
+            f"{failed} failed attempts, {lost_here} replies lost, {doubled_here} duplicated"
         )
         webhook = [d.finished - d.started for d in ds if d.final == "200"]
         reply = [min(a.at for a in m.answers) - (m.first_sent or 0) for m in ms if m.answers]
@@ -534,69 +533,78 @@ async def run(args: argparse.Namespace) -> None:
     work = Path(tempfile.mkdtemp(prefix="infobot-faults-"))
     print(
         f"fault bench {time.strftime('%Y-%m-%d %H:%M')} commit {commit_id()}: "
-        f"{args.deliveries} deliveries at {args.rate:g}/s, 2 workers, {os.cpu_count()} cores; logs in {work}",
+        f"{args.deliveries} deliveries at {args.rate:g}/s, 2 workers, {os.cpu_count()} cores "
+        f"(load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}); logs in {work}",
         flush=True,
     )
-    code = export_commit(args.commit, work) if args.commit else ROOT
-    model, _ = train(ROOT, ROOT / "intents", ROOT / "models")
-    redis, pg = RedisProcess(work), PostgresCluster()
-    proxy = CutProxy(pg.port)
-    rasa = RasaServer(ROOT, model)
-    async with contextlib.AsyncExitStack() as stack:
-        stack.callback(pg.stop)
-        stack.callback(redis.stop)
-        stack.callback(proxy.stop)
-        rasa_starting = asyncio.create_task(rasa.start())
-
-        async def stop_rasa() -> None:
-            rasa_starting.cancel()
-            with contextlib.suppress(BaseException):
-                await rasa_starting
-            await rasa.stop()
-
-        stack.push_async_callback(stop_rasa)
-        twilio_url, recorder = stack.enter_context(fake_twilio())
-        await asyncio.to_thread(redis.start)
-        await asyncio.to_thread(pg.start)
-        proxy.start()
-        await rasa_starting
-        env = {
-            "REDIS_URL": redis.url,
-            "DATABASE_URL": pg.url(proxy.port),
-            "RASA_URL": rasa.url,
-            "INFOBOT_SECRET_KEY": args.secret,
-            "TWILIO_AUTH_TOKEN": TOKEN,
-            "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-            "TWILIO_API_BASE": twilio_url,
-            "PUBLIC_BASE_URL": PUBLIC,
-        }
-        workers = [Worker(f"worker{i + 1}", work, env, code) for i in range(2)]
-        for worker in workers:
-            stack.callback(worker.stop)
-        first = await asyncio.to_thread(workers[0].start)  # migrates the empty database
-        await asyncio.to_thread(workers[1].start)
-        print(f"  workers up ({first:.1f} s for the first, migrations included)", flush=True)
-        bench = FaultBench(args, workers, redis, proxy, recorder, pg)
-        stack.push_async_callback(bench.http.aclose)
-        await bench.warm_up()
-        planned = args.deliveries / args.rate
-        bench.t0 = time.monotonic()
-        bench.mark(f"traffic starts ({planned:.0f} s planned)")
-        jobs = [bench.traffic(senders)]
-        if not args.no_faults:
-            jobs.append(bench.faults(planned))
-        await asyncio.gather(*jobs)
-        bench.mark("last delivery answered")
-        settled = await bench.settle(messages, senders)
-        report(bench, senders, messages, settled)
-    if not args.keep:
-        subprocess.run(["rm", "-rf", str(work)], check=False)
+    finished = False
+    try:
+        code = export_commit(args.commit, work) if args.commit else ROOT
+        model, _ = train(ROOT, ROOT / "intents", ROOT / "models")
+        redis, pg = RedisProcess(work), PostgresCluster()
+        proxy = CutProxy(pg.port)
+        rasa = RasaHost(code, model, work)
+        async with contextlib.AsyncExitStack() as stack:
+            stack.callback(pg.stop)
+            stack.callback(redis.stop)
+            stack.callback(proxy.stop)
+            stack.callback(rasa.stop)
+            twilio_url, recorder = stack.enter_context(fake_twilio())
+            started = await asyncio.gather(
+                *(asyncio.to_thread(part.start) for part in (redis, pg, rasa)), return_exceptions=True
+            )
+            for outcome in started:  # every start has returned, so every stop below sees what to stop
+                if isinstance(outcome, BaseException):
+                    raise outcome
+            proxy.start()
+            env = {
+                "REDIS_URL": redis.url,
+                "DATABASE_URL": pg.url(proxy.port),
+                "RASA_URL": rasa.url,
+                **({"RASA_TOKEN": rasa.token} if rasa.token else {}),
+                "INFOBOT_SECRET_KEY": args.secret,
+                "TWILIO_AUTH_TOKEN": TOKEN,
+                "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+                "TWILIO_API_BASE": twilio_url,
+                "PUBLIC_BASE_URL": PUBLIC,
+                # abuse limits (issue 12) far above this traffic, all from loopback: faults are measured here
+                "INFOBOT_RATE_LIMIT_SENDER": "1000/minute",
+                "INFOBOT_RATE_LIMIT_PROVIDER": "100000/minute",
+            }
+            workers = [Worker(f"worker{i + 1}", work, env, code) for i in range(2)]
+            for worker in workers:
+                stack.callback(worker.stop)
+            first = await asyncio.to_thread(workers[0].start)  # migrates the empty database
+            await asyncio.to_thread(workers[1].start)
+            print(f"  workers up ({first:.1f} s for the first, migrations included)", flush=True)
+            bench = FaultBench(args, workers, redis, proxy, recorder, pg)
+            stack.push_async_callback(bench.http.aclose)
+            ids = [s.conversation_id for s in senders]
+            bench.pseudonyms = dict(zip(ids, pseudonyms(code, args.secret, ids), strict=True))
+            await bench.warm_up()
+            planned = args.deliveries / args.rate
+            bench.t0 = time.monotonic()
+            bench.mark(f"traffic starts ({planned:.0f} s planned)")
+            jobs = [bench.traffic(senders)]
+            if not args.no_faults:
+                jobs.append(bench.faults(planned))
+            await asyncio.gather(*jobs)
+            bench.mark("last delivery answered")
+            settled = await bench.settle(messages, senders)
+            report(bench, senders, messages, settled)
+            print(f"load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+        finished = True
+    finally:
+        if finished and not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+        else:
+            print(f"logs and var directories kept in {work}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--deliveries", type=int, default=10000)
-    parser.add_argument("--rate", type=float, default=30.0, help="deliveries per second")
+    parser.add_argument("--rate", type=float, default=20.0, help="deliveries per second")
     parser.add_argument("--quick", action="store_true", help="1,000 deliveries and shorter faults")
     parser.add_argument("--no-faults", action="store_true", help="the same traffic without faults")
     parser.add_argument("--settle", type=float, default=90.0, help="seconds to wait for late replies")
