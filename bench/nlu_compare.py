@@ -164,7 +164,10 @@ def percentile(values: list[float], q: float) -> float:
 async def measure(name: str, model: Path, items: list[dict[str, str]]) -> dict[str, object]:
     server = RasaServer(ROOT, model)
     await server.start()
-    nlu = NluService(RasaClient(server.url, timeout=30.0), language_identifier(INTENTS / "data" / "nlu"))
+    nlu = NluService(
+        RasaClient(server.url, timeout=30.0, token=server.token),
+        language_identifier(INTENTS / "data" / "nlu"),
+    )
     try:
         by_lang: dict[str, Scores] = {lang: Scores() for lang in LANGUAGES}
         raw: list[tuple[str, str, str, float, float]] = []
@@ -177,7 +180,9 @@ async def measure(name: str, model: Path, items: list[dict[str, str]]) -> dict[s
         rss = tree_rss_mb(server.process.pid)
         bot_ms: list[float] = []
         bare_ms: list[float] = []
-        async with httpx.AsyncClient(base_url=server.url, timeout=30.0) as http:
+        async with httpx.AsyncClient(
+            base_url=server.url, params={"token": server.token}, timeout=30.0
+        ) as http:
             texts = [item["text"] for item in items]
             for i in range(LATENCY_ROUNDS):
                 text = texts[(i * 7) % len(texts)]

@@ -119,11 +119,14 @@ def summarise(name: str, seconds: float, latencies: list[float], count: int, bas
     )
 
 
-def start_bot(rasa_url: str, use_redis: bool, var: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start_bot(
+    rasa_url: str, use_redis: bool, var: Path, rasa_token: str = ""
+) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     env = {
         **os.environ,
         "RASA_URL": rasa_url,
+        "RASA_TOKEN": rasa_token,
         "TWILIO_AUTH_TOKEN": TOKEN,
         "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
         "PUBLIC_BASE_URL": PUBLIC,
@@ -176,10 +179,10 @@ async def main() -> None:
     await rasa.start()
     var = Path(os.environ.get("TMPDIR", "/tmp")) / f"infobot-bench-{os.getpid()}"
     var.mkdir(parents=True, exist_ok=True)
-    bot, base = start_bot(rasa.url, args.redis, var)
+    bot, base = start_bot(rasa.url, args.redis, var, rasa.token)
     try:
         parse_requests = [
-            (f"{rasa.url}/model/parse", {"json": {"text": random.choice(TEXTS)}})
+            (f"{rasa.url}/model/parse?token={rasa.token}", {"json": {"text": random.choice(TEXTS)}})
             for _ in range(args.messages)
         ]
         await run_load(parse_requests[:200], 20)  # warm-up

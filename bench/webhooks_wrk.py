@@ -117,11 +117,14 @@ async def main() -> None:
     rasa = RasaServer(ROOT, model)
     await rasa.start()
     work = Path(tempfile.mkdtemp(prefix="infobot-wrk-"))
-    bot, base = start_bot(rasa.url, False, work)
+    bot, base = start_bot(rasa.url, False, work, rasa.token)
     n = 30000
     json_headers = {"Content-Type": "application/json"}
     try:
-        nlu = [("/model/parse", json_headers, json.dumps({"text": random.choice(TEXTS)})) for _ in range(n)]
+        nlu = [
+            (f"/model/parse?token={rasa.token}", json_headers, json.dumps({"text": random.choice(TEXTS)}))
+            for _ in range(n)
+        ]
         rest = [
             (
                 "/webhooks/rest/webhook",

@@ -13,14 +13,25 @@ from bot.nlu.training import train
 
 
 @pytest.fixture(scope="session")
-def rasa_url() -> Iterator[str]:
-    """Trains (or reuses) the model for the current intents/ and serves it with real Rasa on loopback."""
+def rasa_server() -> Iterator[RasaServer]:
+    """Trains (or reuses) the model for the current intents/ and serves it with real Rasa on loopback.
+
+    Rasa asks for its token on every request: send `params={"token": rasa_server.token}`."""
     model, _ = train(PROJECT_ROOT, PROJECT_ROOT / "intents", PROJECT_ROOT / "models")
     server = RasaServer(PROJECT_ROOT, model)
     loop = asyncio.new_event_loop()
     loop.run_until_complete(server.start())
     try:
-        yield server.url
+        yield server
     finally:
         loop.run_until_complete(server.stop())
         loop.close()
+
+
+@pytest.fixture(scope="session")
+def rasa_url(rasa_server: RasaServer) -> Iterator[str]:
+    """The session's Rasa, as a value for RASA_URL. Its token goes into RASA_TOKEN in this process's
+    environment, where make_settings and `infobot` child processes (which inherit it) find it."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("RASA_TOKEN", rasa_server.token)
+        yield rasa_server.url

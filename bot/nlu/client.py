@@ -21,9 +21,10 @@ class NluUnavailable(Exception):
 
 
 class RasaClient:
-    def __init__(self, base_url: str, timeout: float = 3.0) -> None:
+    def __init__(self, base_url: str, timeout: float = 3.0, token: str | None = None) -> None:
         self.base_url = base_url.rstrip("/")
-        self._http = httpx.AsyncClient(base_url=self.base_url, timeout=timeout)
+        auth = {"token": token} if token else None  # Rasa's --auth-token, checked on every API request
+        self._http = httpx.AsyncClient(base_url=self.base_url, timeout=timeout, params=auth)
 
     async def aclose(self) -> None:
         await self._http.aclose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ def make_settings(tmp_path: Path, **overrides: str) -> Settings:
         "DATABASE_URL": f"sqlite:///{tmp_path}/t.db",
         "INFOBOT_NLU_TIMEOUT": "1",
         "INFOBOT_VAR_DIR": str(tmp_path / "var"),  # the referral spool too: nothing leaks between tests
+        "RASA_TOKEN": os.environ.get("RASA_TOKEN", ""),  # the session's Rasa (the rasa_url fixture sets it)
         **overrides,
     }
     return Settings.from_env(env, root=PROJECT_ROOT)

@@ -11,6 +11,7 @@ from bot.config import PROJECT_ROOT
 from bot.nlu.client import NluService, RasaClient
 from bot.nlu.evaluation import Scores
 from bot.nlu.language import language_identifier
+from bot.nlu.server import RasaServer
 
 HELDOUT = PROJECT_ROOT / "tests" / "nlu" / "heldout.jsonl"
 MINIMUM_ACCURACY = 0.89
@@ -20,10 +21,13 @@ MAXIMUM_WRONG_ANSWERS = 0.04
 
 
 @pytest.mark.rasa
-async def test_heldout_accuracy_and_wrong_answers_stay_within_bounds_in_every_language(rasa_url: str) -> None:
+async def test_heldout_accuracy_and_wrong_answers_stay_within_bounds_in_every_language(
+    rasa_server: RasaServer,
+) -> None:
     items = [json.loads(line) for line in HELDOUT.read_text(encoding="utf-8").splitlines() if line.strip()]
     nlu = NluService(
-        RasaClient(rasa_url, timeout=10.0), language_identifier(PROJECT_ROOT / "intents" / "data" / "nlu")
+        RasaClient(rasa_server.url, timeout=10.0, token=rasa_server.token),
+        language_identifier(PROJECT_ROOT / "intents" / "data" / "nlu"),
     )
     scores = {lang: Scores() for lang in LANGUAGES}
     try:

@@ -13,6 +13,7 @@ import yaml
 
 from bot.config import PROJECT_ROOT
 from bot.dialogue.topics import TOPIC_INTENTS
+from bot.nlu.server import RasaServer
 from bot.nlu.training import INTENTS_DIR, rasa_env
 from bot.nlu.types import FALLBACK_INTENT
 
@@ -57,11 +58,13 @@ MESSAGES = [
 
 
 @pytest.mark.rasa
-async def test_rasa_returns_a_guarded_intent_only_above_its_threshold(rasa_url: str) -> None:
+async def test_rasa_returns_a_guarded_intent_only_above_its_threshold(rasa_server: RasaServer) -> None:
     config = fallback_config()
     guarded = set(config["answer_intents"])
     seen = {"guarded": 0, "other": 0, "fallback": 0}
-    async with httpx.AsyncClient(base_url=rasa_url, timeout=10.0) as http:
+    async with httpx.AsyncClient(
+        base_url=rasa_server.url, params={"token": rasa_server.token}, timeout=10.0
+    ) as http:
         for text in MESSAGES:
             body = (await http.post("/model/parse", json={"text": text})).json()
             name, confidence = body["intent"]["name"], body["intent"]["confidence"]

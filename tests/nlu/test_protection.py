@@ -6,6 +6,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from bot.nlu.server import RasaServer
+
 CASES = [
     ("tengo miedo de regresar a mi pais", "ask_asylum"),
     ("me da miedo regresar", "ask_asylum"),
@@ -20,8 +22,10 @@ CASES = [
 
 
 @pytest.mark.rasa
-async def test_fear_of_return_is_asylum_and_wanting_to_go_home_is_return(rasa_url: str) -> None:
-    async with httpx.AsyncClient(base_url=rasa_url, timeout=10.0) as http:
+async def test_fear_of_return_is_asylum_and_wanting_to_go_home_is_return(rasa_server: RasaServer) -> None:
+    async with httpx.AsyncClient(
+        base_url=rasa_server.url, params={"token": rasa_server.token}, timeout=10.0
+    ) as http:
         got = {
             text: (await http.post("/model/parse", json={"text": text})).json()["intent"]["name"]
             for text, _ in CASES
