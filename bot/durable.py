@@ -29,13 +29,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db.models import AppliedEntry, ContactPreference, Escalation
 from bot.dialogue.state import ConversationState
-from bot.journal import Entry, Journal
+from bot.journal import Entry, Journal, in_file_thread
 from bot.records import PRIORITY, erase_person
 from bot.state.base import ConversationStore, StoreUnavailable
 
 log = logging.getLogger(__name__)
 APPLY_SECONDS = 5.0
 """How long a turn waits for SQL before answering from the journal (the replay finishes the work)."""
+FLAGS_SECONDS = 2.0
+"""How long a turn waits for SQL's contact preferences when Redis cannot say (then: not known)."""
 UNAVAILABLE = (OperationalError, InterfaceError, TimeoutError)
 """The database is down or unreachable: stop replaying, try again in a minute."""
 LONG_AGO = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -159,7 +161,7 @@ class DurableRecords:
         if not entries:
             return {}
         try:
-            await asyncio.to_thread(self.journal.append, *entries)
+            await in_file_thread(self.journal.append, *entries)
             journaled = True
         except OSError as exc:
             log.error("journal write failed (%s): applying to SQL directly", exc.__class__.__name__)
@@ -201,7 +203,7 @@ class DurableRecords:
         done and compact the journal; entries older than the retention period are dropped. Returns how
         many entries were finished."""
         finished: list[str] = []
-        for entry in await asyncio.to_thread(self.journal.pending):
+        for entry in await in_file_thread(self.journal.pending):
             try:
                 await asyncio.wait_for(asyncio.to_thread(self._apply, entry), 30)
             except UNAVAILABLE as exc:
@@ -219,8 +221,8 @@ class DurableRecords:
                     continue  # SQL has it; the store gets it on a later replay
             finished.append(entry.key)
         cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(days=self.retention_days)
-        await asyncio.to_thread(self.journal.mark_done, *finished)
-        await asyncio.to_thread(self.journal.compact, cutoff)
+        await in_file_thread(self.journal.mark_done, *finished)
+        await in_file_thread(self.journal.compact, cutoff)
         if finished:
             log.info("journal replay: %d entr%s applied", len(finished), "y" if len(finished) == 1 else "ies")
         return len(finished)
@@ -244,7 +246,7 @@ class DurableRecords:
     async def contact_flags(self, person: str) -> ContactFlags | None:
         """What SQL knows of the person (opted out, held by staff); None when the database cannot say."""
         try:
-            return await asyncio.wait_for(asyncio.to_thread(self._flags, person), self.apply_seconds)
+            return await asyncio.wait_for(asyncio.to_thread(self._flags, person), FLAGS_SECONDS)
         except (SQLAlchemyError, TimeoutError) as exc:
             log.error("contact preferences unavailable (%s)", exc.__class__.__name__)
             return None

@@ -30,6 +30,7 @@ told (bot/durable.py, bot/referrals/log.py), and the reply says what is true: "e
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 import time
@@ -54,9 +55,17 @@ from bot.dialogue.engine import (
 )
 from bot.dialogue.keywords import number_choice
 from bot.dialogue.state import ConversationState
-from bot.durable import ContactFlags, DurableRecords, Kept, contact_preference, erasure, escalation
+from bot.durable import (
+    APPLY_SECONDS,
+    ContactFlags,
+    DurableRecords,
+    Kept,
+    contact_preference,
+    erasure,
+    escalation,
+)
 from bot.i18n import translate
-from bot.journal import Entry, Journal
+from bot.journal import Entry, Journal, in_file_thread
 from bot.metrics import HANDLE_SECONDS
 from bot.nlu.client import NluService
 from bot.nlu.types import FALLBACK_INTENT, NluResult
@@ -96,6 +105,12 @@ class Receipt:
     be sent through the API), duplicate (answered before) or in_progress (another worker answers)."""
     replies: list[OutboundMessage] = field(default_factory=list)
     """The replies when answered or sent; empty otherwise."""
+    rendered: str = ""
+    """When answered: the replies as the webhook's answer (TwiML)."""
+
+
+Render = Callable[[list[OutboundMessage]], str]
+"""Replies → the webhook's answer (e.g. TwiML)."""
 
 
 @dataclass(frozen=True)
@@ -151,19 +166,22 @@ class ConversationService:
         if self._tasks:
             await asyncio.wait(self._tasks, timeout=timeout)
 
-    async def receive(self, inbound: InboundMessage, reply_within: float | None = None) -> Receipt:
-        """Exactly once for a provider's delivery. With `reply_within` (Twilio's webhook) the replies
-        come back to be put in the answer when ready in time, else they are sent through the provider's
-        API when ready; without it (Telegram) they are always sent through the API."""
+    async def receive(
+        self, inbound: InboundMessage, reply_within: float | None = None, render: Render | None = None
+    ) -> Receipt:
+        """Exactly once for a provider's delivery. With `reply_within` (Twilio's webhook) the replies,
+        `render`ed, come back to be put in the answer when ready in time (rendering is part of answering:
+        if it fails, the claim is released and the webhook fails, so the retry is processed), else they
+        are sent through the provider's API when ready; without it (Telegram) they always are."""
         found, claim = await self._claim(inbound)
         if found is Delivery.DONE:
             return Receipt("duplicate")
         if found is Delivery.IN_PROGRESS:
             return Receipt("in_progress")
-        answer: asyncio.Future[list[OutboundMessage]] | None = None
+        answer: asyncio.Future[Receipt] | None = None
         if reply_within is not None:
             answer = asyncio.get_running_loop().create_future()
-        work = self._background(self._answer(inbound, claim, answer))
+        work = self._background(self._answer(inbound, claim, answer, render))
         if answer is None:
             return Receipt("sent", await work)
         await asyncio.wait({answer, work}, timeout=reply_within, return_when=asyncio.FIRST_COMPLETED)
@@ -172,9 +190,8 @@ class ConversationService:
                 work.result()  # it failed before answering: the error is the webhook's (500, retried)
             answer.cancel()
             return Receipt("late")
-        replies = answer.result()
         await work  # the claim is completed before the provider hears the answer
-        return Receipt("answered", replies)
+        return answer.result()
 
     async def _claim(self, inbound: InboundMessage) -> tuple[Delivery, _Claim]:
         """Take the delivery (journaled once ours), or say it is a duplicate or held by another worker."""
@@ -192,14 +209,18 @@ class ConversationService:
         if found is Delivery.NEW and self.deliveries is not None:
             entry = Entry("delivery", _inbound_data(inbound), key=f"delivery:{key}")
             try:
-                await asyncio.to_thread(self.deliveries.append, entry)
+                await in_file_thread(self.deliveries.append, entry)
             except OSError as exc:
                 log.error("deliveries journal unwritable (%s): this delivery dies with its worker", exc)
                 entry = None
         return found, _Claim(key, token, entry)
 
     async def _answer(
-        self, inbound: InboundMessage, claim: _Claim, answer: asyncio.Future[list[OutboundMessage]] | None
+        self,
+        inbound: InboundMessage,
+        claim: _Claim,
+        answer: asyncio.Future[Receipt] | None,
+        render: Render | None = None,
     ) -> list[OutboundMessage]:
         """Process under a renewed claim, answer (in the webhook's response or through the API), then
         complete; any failure releases the claim so the provider's retry, or the recovery, answers."""
@@ -207,7 +228,8 @@ class ConversationService:
         try:
             handled = await self._handled(inbound)
             if answer is not None and not answer.done():
-                answer.set_result(handled.replies)
+                rendered = render(handled.replies) if render is not None else ""
+                answer.set_result(Receipt("answered", handled.replies, rendered))
             else:
                 await self._send(inbound, handled.replies)
         except BaseException:
@@ -218,7 +240,7 @@ class ConversationService:
         await (self._complete(claim) if handled.ok else self._release(claim))
         if claim.entry is not None and self.deliveries is not None:
             try:
-                await asyncio.to_thread(self.deliveries.mark_done, claim.entry.key)
+                await in_file_thread(self.deliveries.mark_done, claim.entry.key)
             except OSError as exc:  # the recovery will find the claim done and drop the entry
                 log.error("deliveries journal unwritable (%s)", exc)
         return handled.replies
@@ -261,13 +283,13 @@ class ConversationService:
         if self.deliveries is None:
             return 0
         answered = 0
-        for entry in await asyncio.to_thread(self.deliveries.pending):
+        for entry in await in_file_thread(self.deliveries.pending):
             if entry.kind != "delivery":
                 continue
             age = (dt.datetime.now(dt.UTC) - entry.written_at).total_seconds()
             if age > GIVE_UP_SECONDS:
                 log.error("journaled delivery %s dropped: unanswered for %d s", entry.key, age)
-                await asyncio.to_thread(self.deliveries.mark_done, entry.key)
+                await in_file_thread(self.deliveries.mark_done, entry.key)
                 continue
             inbound = InboundMessage(**entry.data)
             key, token = f"{inbound.channel}:{inbound.message_id}", uuid.uuid4().hex
@@ -276,14 +298,14 @@ class ConversationService:
             except StoreUnavailable:
                 break  # cannot tell whether a live worker holds them: next time
             if found is Delivery.DONE:
-                await asyncio.to_thread(self.deliveries.mark_done, entry.key)
+                await in_file_thread(self.deliveries.mark_done, entry.key)
             elif found is Delivery.NEW:
                 try:
                     await self._answer(inbound, _Claim(key, token, entry), None)
                     answered += 1
                 except Exception as exc:  # noqa: BLE001 - kept in the journal for the next pass
                     log.error("recovering a delivery failed (%s)", exc.__class__.__name__)
-        await asyncio.to_thread(self.deliveries.compact)
+        await in_file_thread(self.deliveries.compact)
         if answered:
             log.info("recovered %d journaled deliver%s", answered, "y" if answered == 1 else "ies")
         return answered
@@ -413,12 +435,26 @@ class ConversationService:
                     person=pseudonymise(self._secret, inbound.conversation_id),
                     consent_version=data["consent_version"],
                 )
-                outcome = await asyncio.to_thread(self.referrals.log, record)
+                outcome = await self._log_referral(record)
                 log.info("referral %s %s", record.code, outcome)
                 self.notify_hub(record)
             elif event.name == "referral_disaggregated":
                 sex, age = data.get("sex"), data.get("age")
-                await asyncio.to_thread(self._disaggregate, data["code"], sex, age)
+                with contextlib.suppress(TimeoutError):  # optional statistics: never worth a long wait
+                    await asyncio.wait_for(
+                        asyncio.to_thread(self._disaggregate, data["code"], sex, age), APPLY_SECONDS
+                    )
+
+    async def _log_referral(self, record: ReferralRecord) -> str:
+        """Journaled (in the journal's own threads), then stored in SQL without waiting long for it."""
+        assert self.referrals is not None
+        await in_file_thread(self.referrals.spool, record)
+        try:
+            await asyncio.wait_for(asyncio.to_thread(self.referrals.store, record), APPLY_SECONDS)
+        except (SQLAlchemyError, TimeoutError) as exc:
+            log.error("referral %s spooled: database unavailable (%s)", record.code, exc.__class__.__name__)
+            return "spooled"
+        return "stored"
 
     def notify_hub(self, record: ReferralRecord) -> None:
         """Deliver a logged referral to its hub's webhook in the background (bot's and staff's referrals

@@ -90,14 +90,17 @@ async def twilio_webhook(request: Request) -> Response:
     except ChannelError as exc:
         return _error(exc)
     twiml = "application/xml"
-    receipt = await runtime.conversations.receive(inbound, reply_within=TWIML_REPLY_SECONDS)
+    def render(replies: list[OutboundMessage]) -> str:
+        return channel.twiml([body for reply in replies for body in channel.bodies(inbound.channel, reply)])
+
+    conversations = runtime.conversations
+    receipt = await conversations.receive(inbound, reply_within=TWIML_REPLY_SECONDS, render=render)
     if receipt.status == "duplicate":
         DUPLICATES.labels(channel=inbound.channel).inc()
     if receipt.status != "answered":  # a duplicate, another worker's, or a late reply sent by the API
         return Response(channel.twiml([]), media_type=twiml)
     _count(inbound, receipt.replies)
-    bodies = [body for reply in receipt.replies for body in channel.bodies(inbound.channel, reply)]
-    return Response(channel.twiml(bodies), media_type=twiml)
+    return Response(receipt.rendered, media_type=twiml)
 
 
 async def twilio_status(request: Request) -> Response:

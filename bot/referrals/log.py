@@ -83,15 +83,19 @@ class ReferralLog:
             session.add(referral)
         return True
 
+    def store(self, record: ReferralRecord) -> None:
+        """Insert a spooled referral (idempotent) and mark it done in the journal."""
+        self.insert(record)
+        self.journal.mark_done(_entry(record).key)
+
     def log(self, record: ReferralRecord) -> str:
         """'stored' when in SQL now, 'spooled' when the database is unreachable (replayed later)."""
         self.spool(record)
         try:
-            self.insert(record)
+            self.store(record)
         except SQLAlchemyError as exc:
             log.error("referral %s spooled: database unavailable (%s)", record.code, exc.__class__.__name__)
             return "spooled"
-        self.journal.mark_done(_entry(record).key)
         return "stored"
 
     def replay(self) -> int:

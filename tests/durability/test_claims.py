@@ -1,0 +1,85 @@
+"""Delivery claims in both stores: taken once, expire unless renewed, done for days, released on failure."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.state import ConversationStore, MemoryStore, RedisStore, StoreUnavailable
+from bot.state.base import Delivery
+from tests.helpers.services import require_redis
+
+SECRET = b"test-secret-key-0123456789-abcdefghijkl"
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def store(request: pytest.FixtureRequest) -> AsyncIterator[ConversationStore]:
+    if request.param == "memory":
+        yield MemoryStore(ttl_seconds=60)
+        return
+    try:
+        url = require_redis()
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+    redis_store = RedisStore(url, ttl_seconds=60, secret_key=SECRET)
+    yield redis_store
+    await redis_store.aclose()
+
+
+async def test_one_claimant_at_a_time_and_done_is_done(store: ConversationStore) -> None:
+    found = await asyncio.gather(*(store.claim_delivery("twilio:SM1", f"t{i}", 30) for i in range(10)))
+    assert sorted(f.value for f in found) == ["in_progress"] * 9 + ["new"]
+    winner = f"t{found.index(Delivery.NEW)}"
+    await store.complete_delivery("twilio:SM1", 3600)
+    assert await store.claim_delivery("twilio:SM1", "late", 30) is Delivery.DONE
+    assert not await store.renew_delivery("twilio:SM1", winner, 30)  # done is no longer anyone's claim
+
+
+async def test_an_unrenewed_claim_expires_so_the_retry_is_processed(store: ConversationStore) -> None:
+    assert await store.claim_delivery("twilio:SM2", "crashed-worker", 1) is Delivery.NEW
+    assert await store.claim_delivery("twilio:SM2", "retry", 1) is Delivery.IN_PROGRESS
+    await asyncio.sleep(1.2)
+    assert await store.claim_delivery("twilio:SM2", "retry", 30) is Delivery.NEW
+
+
+async def test_a_renewed_claim_outlives_its_first_hold(store: ConversationStore) -> None:
+    assert await store.claim_delivery("twilio:SM3", "slow", 1) is Delivery.NEW
+    for _ in range(3):
+        await asyncio.sleep(0.5)
+        assert await store.renew_delivery("twilio:SM3", "slow", 1)
+    assert await store.claim_delivery("twilio:SM3", "retry", 1) is Delivery.IN_PROGRESS
+    assert not await store.renew_delivery("twilio:SM3", "someone-else", 1)
+
+
+async def test_release_frees_only_the_holders_claim(store: ConversationStore) -> None:
+    assert await store.claim_delivery("twilio:SM4", "holder", 30) is Delivery.NEW
+    await store.release_delivery("twilio:SM4", "not-the-holder")
+    assert await store.claim_delivery("twilio:SM4", "retry", 30) is Delivery.IN_PROGRESS
+    await store.release_delivery("twilio:SM4", "holder")
+    assert await store.claim_delivery("twilio:SM4", "retry", 30) is Delivery.NEW
+
+
+async def test_a_delivery_marked_by_the_previous_version_counts_as_done() -> None:
+    """Keys written by `claim` before this change (value "1") are answered deliveries."""
+    import redis
+
+    url = require_redis()
+    redis.Redis.from_url(url).set("infobot:seen:twilio:SMold", b"1", ex=60)
+    store = RedisStore(url, ttl_seconds=60, secret_key=SECRET)
+    assert await store.claim_delivery("twilio:SMold", "new-version", 30) is Delivery.DONE
+    await store.aclose()
+
+
+async def test_claims_on_a_dead_redis_raise_store_unavailable() -> None:
+    store = RedisStore("redis://127.0.0.1:1/0", ttl_seconds=60, secret_key=SECRET)
+    for attempt in (
+        store.claim_delivery("k", "t", 30),
+        store.renew_delivery("k", "t", 30),
+        store.complete_delivery("k", 30),
+        store.release_delivery("k", "t"),
+    ):
+        with pytest.raises(StoreUnavailable):
+            await attempt
+    await store.aclose()

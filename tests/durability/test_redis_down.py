@@ -1,0 +1,117 @@
+"""Redis down (a real redis-server killed): opt-outs are still respected and still recorded, a
+conversation held by staff stays quiet, and what Redis missed reaches it when it is back."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import update
+
+from bot.channels.base import ContactStopped
+from bot.db import session_factory
+from bot.db.models import ContactPreference, Escalation
+from bot.dialogue.state import ConversationState
+from tests.durability.conftest import (
+    Bot,
+    OwnRedis,
+    bot_settings,
+    fresh_postgres,
+    own_redis,
+    running_bot,
+    texts,
+)
+from tests.durability.test_database_down import person
+from tests.durability.test_exactly_once import NO_LIMITS
+from tests.helpers.fake_provider import FakeProvider
+
+
+@pytest.fixture
+async def redis_server(tmp_path: Path) -> AsyncIterator[OwnRedis]:
+    with own_redis(tmp_path / "redis") as server:
+        yield server
+
+
+@pytest.fixture
+async def worker(tmp_path: Path, fake_twilio: FakeProvider, redis_server: OwnRedis) -> AsyncIterator[Bot]:
+    settings = bot_settings(
+        tmp_path, fake_twilio, DATABASE_URL=fresh_postgres(), REDIS_URL=redis_server.url, **NO_LIMITS
+    )
+    async with running_bot(settings) as bot:
+        yield bot
+
+
+async def back_up(bot: Bot, server: OwnRedis) -> None:
+    server.start()
+    for _ in range(100):
+        if await bot.runtime.store.ping():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the worker did not reconnect to Redis")
+
+
+def opted_out_in_sql(bot: Bot, sender: str) -> bool:
+    with session_factory(bot.runtime.database)() as session:
+        row = session.get(ContactPreference, person(bot, sender))
+        return bool(row and row.opted_out)
+
+
+async def test_an_opt_out_holds_and_is_recorded_while_redis_is_down_and_after_it_lost_everything(
+    worker: Bot, redis_server: OwnRedis
+) -> None:
+    assert texts(await worker.twilio("hola", "SMr01", "+50640000001"))
+    assert texts(await worker.twilio("STOP", "SMr02", "+50640000001"))
+    assert opted_out_in_sql(worker, "+50640000001")
+
+    redis_server.kill()
+    assert texts(await worker.twilio("hola", "SMr03", "+50640000001")) == []  # opted out: nothing
+    with pytest.raises(ContactStopped):
+        await worker.runtime.sender.check_allowed("whatsapp:+50640000001", "whatsapp")
+    assert texts(await worker.twilio("hola", "SMr04", "+50640000002"))  # anyone else is answered
+    [confirmation] = texts(await worker.twilio("STOP", "SMr05", "+50640000003"))  # an opt-out now
+    assert "START" in confirmation
+    assert opted_out_in_sql(worker, "+50640000003")
+    assert texts(await worker.twilio("hola", "SMr06", "+50640000003")) == []
+
+    await back_up(worker, redis_server)  # no snapshot: Redis lost every conversation
+    assert await worker.runtime.store.get("whatsapp:+50640000001") is None
+    assert texts(await worker.twilio("hola", "SMr07", "+50640000001")) == []
+    assert texts(await worker.twilio("hola", "SMr08", "+50640000003")) == []
+    assert texts(await worker.twilio("START", "SMr09", "+50640000003"))  # and START still works
+    assert not opted_out_in_sql(worker, "+50640000003")
+
+
+async def test_an_opt_out_made_while_redis_was_down_reaches_the_state_redis_comes_back_with(
+    worker: Bot, redis_server: OwnRedis
+) -> None:
+    assert texts(await worker.twilio("hola", "SMs01", "+50650000001"))
+    redis_server.snapshot()  # Redis will come back with this state: not opted out
+    redis_server.kill()
+    assert texts(await worker.twilio("STOP", "SMs02", "+50650000001"))
+    await back_up(worker, redis_server)
+    stale = ConversationState.from_dict(await worker.runtime.store.get("whatsapp:+50650000001"))
+    assert not stale.opted_out
+    await worker.runtime.replay_journals()  # every minute
+    fixed = ConversationState.from_dict(await worker.runtime.store.get("whatsapp:+50650000001"))
+    assert fixed.opted_out
+    assert texts(await worker.twilio("hola", "SMs03", "+50650000001")) == []
+    durable = worker.runtime.conversations.durable
+    assert durable is not None and durable.journal.pending() == []
+
+
+async def test_a_conversation_held_by_staff_stays_quiet_while_redis_is_down(
+    worker: Bot, redis_server: OwnRedis
+) -> None:
+    assert texts(await worker.twilio("0", "SMh01", "+50660000001"))  # asks for a person
+    with session_factory(worker.runtime.database).begin() as session:
+        claimed = session.execute(
+            update(Escalation)
+            .where(Escalation.person == person(worker, "+50660000001"))
+            .values(status="claimed", claimed_by="agent@example.org")
+        )
+        assert claimed.rowcount == 1  # type: ignore[attr-defined]
+    redis_server.kill()
+    assert texts(await worker.twilio("hola", "SMh02", "+50660000001")) == []  # staff answer, not the bot
+    assert texts(await worker.twilio("hola", "SMh03", "+50660000002"))
