@@ -17,9 +17,10 @@ fails) behind a load balancer: a delivery that gets a connection error, a timeou
 The balancer alternates between the workers and, after a connection refused, leaves that worker out for
 10 s (a passive health check, as nginx's max_fails=1 fail_timeout=10s).
 
-Faults, at fixed fractions of the planned run: Redis SIGKILLed and restarted (empty) after a few seconds;
-the database cut (every connection closed, new ones refused) for 10 s; one worker SIGKILLed and started
-again. At the end it waits (up to `--settle` s) for late replies and journal replays, then prints replies
+Faults, at 15 %, 35 % and 55 % of the planned run: Redis SIGKILLed and restarted (empty) after 5 s; the
+database cut (every connection closed, new ones refused) for 10 s; one worker SIGKILLed while requests
+are in flight on it (it waits up to 5 s for 3) and started again 2 s later, as a supervisor would.
+`--quick`: 1,000 deliveries, Redis down 3 s, database cut 5 s. At the end it waits (up to `--settle` s) for late replies and journal replays, then prints replies
 lost and duplicated, escalations and opt-outs recorded in PostgreSQL against those sent, and latency per
 phase as ratios to the pre-fault phase of the same run. It always exits 0; the last line says PASS/FAIL.
 
@@ -91,7 +92,7 @@ WEBHOOK_TIMEOUT = 15.0
 LB_FAIL_TIMEOUT = 10.0
 THINK_SECONDS = 4.0
 """Mean pause of a person between a reply and their next message (exponential, at least 1 s)."""
-LATE_WAIT = 30.0
+LATE_WAIT = 120.0
 """A person with no reply writes again after this long (their next message then owns later replies)."""
 APOLOGY = {lang: translate(lang, "Sorry, something went wrong. Please try again.") for lang in LANGUAGES}
 LOST_DEFINITION = (
@@ -146,6 +147,7 @@ class FaultBench:
         self.args, self.workers, self.redis, self.proxy = args, workers, redis, proxy
         self.twilio, self.pg = twilio, pg
         self.down_until = [0.0] * len(workers)
+        self.in_flight = [0] * len(workers)
         self.rng = random.Random(args.seed)
         self.validator = RequestValidator(TOKEN)
         self.deliveries: list[Delivery] = []
@@ -186,6 +188,7 @@ class FaultBench:
             worker = self.workers[index]
             started = time.monotonic()
             status = 0
+            self.in_flight[index] += 1
             try:
                 response = await self.http.post(
                     f"{worker.url}/webhooks/twilio", data=params, headers={"X-Twilio-Signature": signature}
@@ -195,6 +198,8 @@ class FaultBench:
                 outcome = exc.__class__.__name__
                 if isinstance(exc, httpx.ConnectError):
                     self.down_until[index] = time.monotonic() + LB_FAIL_TIMEOUT
+            finally:
+                self.in_flight[index] -= 1
             now = time.monotonic()
             delivery.attempts.append(Attempt(started, now - started, outcome, worker.name))
             if status == 200 and (bodies := twiml_bodies(response.text)):
@@ -282,22 +287,26 @@ class FaultBench:
 
     async def faults(self, planned: float) -> None:
         quick = self.args.quick
-        await self._at(0.2 * planned)
+        await self._at(0.15 * planned)
         self.mark("Redis killed (SIGKILL)", "Redis down")
         self.redis.kill()
         await asyncio.sleep(3 if quick else 5)
         await asyncio.to_thread(self.redis.start)
         self.mark("Redis restarted (empty)", "after Redis")
-        await self._at(0.45 * planned)
+        await self._at(0.35 * planned)
         await asyncio.to_thread(self.proxy.cut)
         self.mark("database cut", "database cut")
         await asyncio.sleep(5 if quick else 10)
         await asyncio.to_thread(self.proxy.restore)
         self.mark("database back", "after database")
-        await self._at(0.7 * planned)
+        await self._at(0.55 * planned)
         victim = self.workers[1]
+        deadline = time.monotonic() + 5  # kill it in the middle of turns: when several are in flight
+        while self.in_flight[1] < 3 and time.monotonic() < deadline:
+            await asyncio.sleep(0.005)
+        busy = self.in_flight[1]
         victim.kill()
-        self.mark(f"{victim.name} killed (SIGKILL)", "worker down")
+        self.mark(f"{victim.name} killed (SIGKILL) with {busy} requests in flight", "worker down")
         await asyncio.sleep(2)
         seconds = await asyncio.to_thread(victim.start)
         self.mark(f"{victim.name} restarted and healthy ({seconds:.1f} s to start)", "after worker")
