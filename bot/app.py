@@ -17,7 +17,9 @@ from bot.config import Settings
 from bot.console import console_app
 from bot.edge.limits import EdgeLimits
 from bot.metrics import metrics_response
+from bot.ratelimit import AddressLimits, Limiter
 from bot.runtime import Runtime, start_runtime
+from bot.webchat_token import WebChatTokens
 from bot.webhooks import (
     rest_outbox,
     rest_webhook,
@@ -28,6 +30,12 @@ from bot.webhooks import (
 )
 
 WEB_DIR = Path(__file__).resolve().parent / "web"
+WEB_CHAT_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
 log = logging.getLogger(__name__)
 
 
@@ -38,7 +46,11 @@ async def healthz(request: Request) -> JSONResponse:
 
 
 async def chat_page(request: Request) -> FileResponse:
-    return FileResponse(WEB_DIR / "index.html")
+    return FileResponse(WEB_DIR / "index.html", headers=WEB_CHAT_HEADERS)
+
+
+async def chat_script(request: Request) -> FileResponse:
+    return FileResponse(WEB_DIR / "chat.js", media_type="text/javascript", headers=WEB_CHAT_HEADERS)
 
 
 async def metrics(request: Request) -> Response:
@@ -47,6 +59,7 @@ async def metrics(request: Request) -> Response:
 
 def create_app(settings: Settings, *, runtime: Runtime | None = None, manage_rasa: bool = True) -> Starlette:
     """The ASGI app; pass `runtime` to reuse one already started (tests, benchmarks)."""
+    limiter = Limiter(settings)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -55,11 +68,13 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, manage_ras
         try:
             yield
         finally:
+            await limiter.aclose()
             if own:
                 await app.state.runtime.aclose()
 
     routes = [
         Route("/", chat_page),
+        Route("/chat.js", chat_script),
         Route("/healthz", healthz),
         Route("/metrics", metrics),
         Route("/webhooks/rest/webhook", rest_webhook, methods=["POST"]),
@@ -69,4 +84,14 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, manage_ras
         Route("/webhooks/telegram", telegram_webhook, methods=["POST"]),
         Mount("/console", app=console_app(settings)),
     ]
-    return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(EdgeLimits)])
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        middleware=[
+            Middleware(EdgeLimits),
+            Middleware(AddressLimits, limiter=limiter, settings=settings.rate_limits),
+        ],
+    )
+    app.state.limiter = limiter
+    app.state.web_chat_tokens = WebChatTokens.from_settings(settings)
+    return app

@@ -13,6 +13,11 @@ SEND_FAILURES = Counter(
 )
 NLU_ERRORS = Counter("infobot_nlu_errors_total", "NLU requests that failed after the retry")
 HANDLE_SECONDS = Histogram("infobot_handle_seconds", "Time to decide the replies to one message", ["channel"])
+RATE_LIMITED = Counter(
+    "infobot_rate_limited_total",
+    "Requests refused (REST, console: 429) or dropped (Twilio, Telegram: quiet 200) by the abuse limits",
+    ["route", "scope"],
+)
 
 
 def metrics_response() -> Response:

@@ -11,8 +11,10 @@ from bot.channels.base import ChannelError, InboundMessage, OutboundMessage
 from bot.channels.rest import RestChannel
 from bot.channels.telegram import Ignored
 from bot.metrics import DUPLICATES, MESSAGES_IN, MESSAGES_OUT
+from bot.ratelimit import sender_verdict, too_many
 from bot.runtime import Runtime
 from bot.webchat import take_web_chat_outbox
+from bot.webchat_token import WebChatTokens
 
 log = logging.getLogger(__name__)
 TWIML_REPLY_SECONDS = 8.0
@@ -39,7 +41,12 @@ def runtime_of(request: Request) -> Runtime:
 
 
 def _error(exc: ChannelError) -> JSONResponse:
-    return JSONResponse({"error": str(exc)}, status_code=exc.status)
+    return JSONResponse({"error": str(exc)}, status_code=exc.status, headers=getattr(exc, "headers", None))
+
+
+def web_chat_tokens(request: Request) -> WebChatTokens:
+    tokens: WebChatTokens = request.app.state.web_chat_tokens
+    return tokens
 
 
 def _count(inbound: InboundMessage, replies: list[OutboundMessage]) -> None:
@@ -50,23 +57,29 @@ def _count(inbound: InboundMessage, replies: list[OutboundMessage]) -> None:
 
 async def rest_webhook(request: Request) -> Response:
     channel = RestChannel()
+    tokens = web_chat_tokens(request)
     try:
-        messages = await channel.parse(request)
+        identity = tokens.for_message(request)
+        messages = await channel.parse(request, sender=identity.sender)
     except ChannelError as exc:
         return _error(exc)
     rendered = []
     for inbound in messages:
+        verdict = await sender_verdict(request, "rest", inbound.conversation_id)
+        if not verdict.allowed:
+            return tokens.attach(request, too_many(verdict), identity)
         replies = await runtime_of(request).conversations.handle(inbound)
         _count(inbound, replies)
         rendered += [channel.render(reply) for reply in replies]
-    return JSONResponse(rendered)
+    return tokens.attach(request, JSONResponse(rendered), identity)
 
 
 async def rest_outbox(request: Request) -> Response:
     """Staff messages waiting for a web-chat person (the page asks every few seconds), each given once."""
     channel = RestChannel()
     try:
-        sender = await channel.parse_outbox_request(request)
+        identity = web_chat_tokens(request).for_outbox(request)
+        sender = identity.sender or await channel.parse_outbox_request(request)
     except ChannelError as exc:
         return _error(exc)
     conversation_id = InboundMessage(channel=channel.name, sender=sender, text="").conversation_id
@@ -90,6 +103,8 @@ async def twilio_webhook(request: Request) -> Response:
     except ChannelError as exc:
         return _error(exc)
     twiml = "application/xml"
+    if not (await sender_verdict(request, "twilio", inbound.conversation_id)).allowed:
+        return Response(channel.twiml([]), media_type=twiml)  # an error would only make Twilio retry
     def render(replies: list[OutboundMessage]) -> str:
         return channel.twiml([body for reply in replies for body in channel.bodies(inbound.channel, reply)])
 
@@ -132,6 +147,8 @@ async def telegram_webhook(request: Request) -> Response:
         return JSONResponse({"status": "ignored"})
     except ChannelError as exc:
         return _error(exc)
+    if not (await sender_verdict(request, "telegram", inbound.conversation_id)).allowed:
+        return JSONResponse({"status": "ignored"})  # an error would only make Telegram retry
     if "callback_query_id" in inbound.metadata:
         await channel.answer_callback(inbound.metadata["callback_query_id"])
     receipt = await runtime.conversations.receive(inbound)  # the replies go out through the Bot API

@@ -12,6 +12,8 @@ from bot.edge.json import InvalidJson, parse_json
 
 MAX_MESSAGE_CHARS = 4096
 MAX_SENDER_CHARS = 128
+WEB_CHAT_SENDERS = "webchat:"
+"""Reserved for conversations the server names (bot/webchat_token.py): no REST body can speak as one."""
 
 
 class RestChannel:
@@ -20,9 +22,10 @@ class RestChannel:
     async def verify(self, request: Request) -> None:
         """The REST channel is the open test and web-chat channel: nothing to verify."""
 
-    async def parse(self, request: Request) -> list[InboundMessage]:
+    async def parse(self, request: Request, sender: str | None = None) -> list[InboundMessage]:
+        """`sender` is the web chat token's conversation when there is one; the body's is then ignored."""
         body = await _json_object(request, '{"sender": ..., "message": ...}')
-        sender, message = _sender(body), body.get("message")
+        sender, message = sender or _sender(body), body.get("message")
         if not isinstance(message, str) or not message.strip():
             raise BadRequest("'message' is required and must be a non-empty string")
         if len(message) > MAX_MESSAGE_CHARS:
@@ -73,4 +76,6 @@ def _sender(body: dict[str, Any]) -> str:
         raise BadRequest("'sender' is required and must be a non-empty string")
     if len(sender) > MAX_SENDER_CHARS:
         raise BadRequest(f"'sender' is longer than {MAX_SENDER_CHARS} characters")
+    if sender.startswith(WEB_CHAT_SENDERS):
+        raise BadRequest(f"senders beginning with {WEB_CHAT_SENDERS!r} are the web chat's own conversations")
     return sender

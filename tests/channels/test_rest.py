@@ -76,7 +76,11 @@ def test_healthz_reports_the_nlu_down_with_503(client_without_nlu: TestClient) -
 
 def test_web_chat_page_and_metrics_are_served(client_without_nlu: TestClient) -> None:
     page = client_without_nlu.get("/")
-    assert page.status_code == 200 and "/webhooks/rest/webhook" in page.text
+    assert page.status_code == 200 and '<script src="/chat.js"' in page.text
+    assert "script-src 'self';" in page.headers["content-security-policy"]  # no inline script runs
+    script = client_without_nlu.get("/chat.js")
+    assert script.headers["content-type"].startswith("text/javascript")
+    assert "/webhooks/rest/webhook" in script.text
     client_without_nlu.post("/webhooks/rest/webhook", json={"sender": "m", "message": "hola"})
     metrics = client_without_nlu.get("/metrics")
     assert 'infobot_messages_in_total{channel="rest"}' in metrics.text

@@ -13,6 +13,7 @@ from bot.dialogue.state import ConversationState
 from tests.channels.conftest import TELEGRAM_SECRET, TELEGRAM_TOKEN
 from tests.console.conftest import Console, console_for, create_staff, log_in
 from tests.helpers.fake_provider import serve, telegram_responder
+from tests.identity.webchat import OUTBOX, open_web_chat
 
 
 def escalation(conversation_id: str, channel: str) -> Escalation:
@@ -77,26 +78,25 @@ def test_a_person_who_opted_out_is_not_written_to(console: Console) -> None:
 
 
 def test_a_reply_on_the_web_chat_waits_until_the_page_fetches_it_once(console: Console) -> None:
-    console.escalate("web-person-12")
-    outbox = "/webhooks/rest/outbox"
-    assert console.client.post(outbox, json={"sender": "web-person-12"}).json() == []
+    person = open_web_chat(console.client)
+    assert person.say("0").status_code == 200
+    assert person.outbox().json() == []
     token = log_in(console.client, "agent@example.org")
     console.client.post("/console/conversations/1/claim", data={"csrf": token})
     for text in ("Hola, soy Ana del equipo.", "¿En qué ciudad está?"):
         html = console.client.post("/console/conversations/1/reply", data={"csrf": token, "text": text}).text
         assert "Sent." in notices(html)
-    assert console.client.post(outbox, json={"sender": "someone-else"}).json() == []
-    first = console.client.post(outbox, json={"sender": "web-person-12"})
+    assert open_web_chat(console.client).outbox().json() == []  # someone else's page
+    assert console.client.post(OUTBOX, json={"sender": person.sender}).status_code == 401  # no token
+    first = person.outbox()
     assert first.status_code == 200
     assert [(m["recipient_id"], m["text"], m["metadata"]["language"]) for m in first.json()] == [
-        ("web-person-12", "Hola, soy Ana del equipo.", "es"),
-        ("web-person-12", "¿En qué ciudad está?", "es"),
+        (person.sender, "Hola, soy Ana del equipo.", "es"),
+        (person.sender, "¿En qué ciudad está?", "es"),
     ]
-    assert console.client.post(outbox, json={"sender": "web-person-12"}).json() == []
+    assert person.outbox().json() == []
     # While staff hold the conversation the bot stays quiet; the person's message is for staff.
-    said = console.client.post(
-        "/webhooks/rest/webhook", json={"sender": "web-person-12", "message": "San José"}
-    )
+    said = person.say("San José")
     assert said.status_code == 200 and said.json() == []
 
 
@@ -104,11 +104,12 @@ def test_a_reply_on_the_web_chat_waits_until_the_page_fetches_it_once(console: C
     "body",
     [b"not json", b"[]", b"{}", b'{"sender": ""}', b'{"sender": 5}', b'{"sender": "' + b"x" * 200 + b'"}'],
 )
-def test_a_malformed_outbox_request_gets_a_clear_400(console: Console, body: bytes) -> None:
-    response = console.client.post(
-        "/webhooks/rest/outbox", content=body, headers={"Content-Type": "application/json"}
-    )
-    assert response.status_code == 400 and response.json()["error"]
+def test_a_malformed_outbox_request_gets_a_clear_400(tmp_path: Path, body: bytes) -> None:
+    """Only a front-end holding REST_API_TOKEN names the sender whose outbox it reads."""
+    for console in console_for(tmp_path, REST_API_TOKEN="front-end-token-0123456789"):
+        headers = {"Content-Type": "application/json", "Authorization": "Bearer front-end-token-0123456789"}
+        response = console.client.post(OUTBOX, content=body, headers=headers)
+        assert response.status_code == 400 and response.json()["error"]
 
 
 def test_an_undeliverable_reply_goes_to_the_dead_letters_and_can_be_retried(tmp_path: Path) -> None:
@@ -180,7 +181,8 @@ def test_a_web_chat_that_fetches_nothing_stops_taking_messages_with_a_clear_reas
     import bot.webchat
 
     monkeypatch.setattr(bot.webchat, "OUTBOX_LIMIT", 1)
-    console.escalate("web-person-13")
+    person = open_web_chat(console.client)
+    assert person.say("0").status_code == 200
     token = log_in(console.client, "agent@example.org")
     console.client.post("/console/conversations/1/claim", data={"csrf": token})
     first = console.client.post("/console/conversations/1/reply", data={"csrf": token, "text": "Hola"}).text
@@ -188,5 +190,5 @@ def test_a_web_chat_that_fetches_nothing_stops_taking_messages_with_a_clear_reas
     reply = "/console/conversations/1/reply"
     second = console.client.post(reply, data={"csrf": token, "text": "¿Sigue?"}).text
     assert any(n.startswith("Not sent") and "has not fetched" in n for n in notices(second))
-    waiting = console.client.post("/webhooks/rest/outbox", json={"sender": "web-person-13"}).json()
+    waiting = person.outbox().json()
     assert [m["text"] for m in waiting] == ["Hola"]
