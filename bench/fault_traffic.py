@@ -156,6 +156,31 @@ def _script(rng: random.Random, lang: str) -> list[tuple[str, str]]:
     return opening + questions
 
 
+@dataclass
+class Attempt:
+    """One HTTP request of a delivery."""
+
+    started: float
+    seconds: float
+    outcome: str
+    """HTTP status, or the client's exception name (ConnectError, ReadTimeout, ...)."""
+    worker: str
+
+
+@dataclass(eq=False)
+class Delivery:
+    """One delivery of a MessageSid (the provider's first try or a duplicate), with its retries."""
+
+    message: Message
+    started: float
+    finished: float = 0.0
+    attempts: list[Attempt] = field(default_factory=list)
+
+    @property
+    def final(self) -> str:
+        return self.attempts[-1].outcome if self.attempts else "none"
+
+
 def plan(deliveries: int, duplicate_share: float, seed: int) -> tuple[list[Sender], list[Message]]:
     """Senders with their scripts, cut to `deliveries` deliveries of which `duplicate_share` repeat a
     MessageSid (half at the same moment on both workers, half a few seconds later)."""

@@ -20,9 +20,13 @@ The balancer alternates between the workers and, after a connection refused, lea
 Faults, at 15 %, 35 % and 55 % of the planned run: Redis SIGKILLed and restarted (empty) after 5 s; the
 database cut (every connection closed, new ones refused) for 10 s; one worker SIGKILLed while requests
 are in flight on it (it waits up to 5 s for 3) and started again 2 s later, as a supervisor would.
-`--quick`: 1,000 deliveries, Redis down 3 s, database cut 5 s. At the end it waits (up to `--settle` s) for late replies and journal replays, then prints replies
-lost and duplicated, escalations and opt-outs recorded in PostgreSQL against those sent, and latency per
-phase as ratios to the pre-fault phase of the same run. It always exits 0; the last line says PASS/FAIL.
+`--quick`: 1,000 deliveries, Redis down 3 s, database cut 5 s.
+
+At the end it waits (up to `--settle` s) for late replies and journal replays, then prints replies lost
+and duplicated, escalations and opt-outs recorded in PostgreSQL against those sent, and latency per phase
+as ratios to the pre-fault phase of the same run (bench/fault_report.py). A finished run exits 0 whatever
+it found: the last line says PASS or FAIL against the targets (0 lost, 0 duplicated, every escalation and
+opt-out recorded, nothing sent after an opt-out).
 
     .venv/bin/python bench/faults.py [--deliveries 10000] [--rate 20] [--quick] [--no-faults]
 """
@@ -34,22 +38,17 @@ import argparse
 import asyncio
 import collections
 import contextlib
-import json
 import os
 import random
-import re
 import secrets
 import shutil
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Awaitable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import httpx
 import psycopg
@@ -59,6 +58,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from fault_report import Phase, RunRecord, report
 from fault_services import (
     CutProxy,
     PostgresCluster,
@@ -75,15 +75,15 @@ from fault_traffic import (
     LANGUAGES,
     QUESTIONS,
     Answer,
+    Attempt,
+    Delivery,
     Message,
     Sender,
-    attribute_rest,
     plan,
     twiml_bodies,
 )
-from webhooks import PUBLIC, TOKEN, percentile
+from webhooks import PUBLIC, TOKEN
 
-from bot.i18n import translate
 from bot.nlu.training import train
 
 ACCOUNT_SID = "AC" + "0" * 32
@@ -94,44 +94,6 @@ THINK_SECONDS = 4.0
 """Mean pause of a person between a reply and their next message (exponential, at least 1 s)."""
 LATE_WAIT = 120.0
 """A person with no reply writes again after this long (their next message then owns later replies)."""
-APOLOGY = {lang: translate(lang, "Sorry, something went wrong. Please try again.") for lang in LANGUAGES}
-LOST_DEFINITION = (
-    "lost: a unique MessageSid that expects a reply (every message except those a person sends after "
-    "opting out; no conversation is held by staff here) and got none, neither a <Message> in any of its "
-    "deliveries' TwiML nor a message through the REST API to its sender before that sender's next message"
-)
-DUPLICATED_DEFINITION = (
-    "duplicated: a unique MessageSid answered more than once: TwiML responses with a <Message> plus REST "
-    "answers (one turn's REST messages count once; a repeated text or a gap > 2 s starts another)"
-)
-
-
-@dataclass
-class Attempt:
-    started: float
-    seconds: float
-    outcome: str
-    """HTTP status, or the client's exception name (ConnectError, ReadTimeout, ...)."""
-    worker: str
-
-
-@dataclass
-class Delivery:
-    message: Message
-    started: float
-    finished: float = 0.0
-    attempts: list[Attempt] = field(default_factory=list)
-
-    @property
-    def final(self) -> str:
-        return self.attempts[-1].outcome if self.attempts else "none"
-
-
-@dataclass
-class Phase:
-    name: str
-    start: float
-    end: float = float("inf")
 
 
 class FaultBench:
@@ -325,12 +287,11 @@ class FaultBench:
 
     # --- the end: wait for late replies and replays, then count ---
 
-    def database_counts(self) -> dict[str, Any]:
+    def database_counts(self) -> tuple[list[tuple[str, str, int, str]], set[str] | None]:
         """Escalation rows, and the pseudonyms of people opted out in SQL (None: no such table)."""
         with psycopg.connect(self.pg.url(), connect_timeout=5) as conn:
-            rows = conn.execute(
-                "SELECT conversation_id, reason, priority, status FROM escalations"
-            ).fetchall()
+            rows = conn.execute("SELECT conversation_id, reason, priority, status FROM escalations")
+            escalations = [(str(a), str(b), int(c), str(d)) for a, b, c, d in rows]
             tables = {
                 r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
             }
@@ -338,7 +299,7 @@ class FaultBench:
             if "contact_preferences" in tables:  # issue 12's opt-outs in SQL, keyed by pseudonym
                 found = conn.execute("SELECT person FROM contact_preferences WHERE opted_out")
                 opted_out = {r[0] for r in found}
-        return {"escalations": rows, "opted_out": opted_out}
+        return escalations, opted_out
 
     async def settle(self, messages: list[Message], senders: list[Sender]) -> float:
         started = time.monotonic()
@@ -347,179 +308,34 @@ class FaultBench:
         while time.monotonic() - started < self.args.settle:
             waiting = [m for m in messages if m.expects_reply and not self._answered(m)]
             with contextlib.suppress(psycopg.Error):
-                counts = await asyncio.to_thread(self.database_counts)
-                escalated = {r[0] for r in counts["escalations"]}
-                stopped_ok = counts["opted_out"] is None or want_stopped <= counts["opted_out"]
+                escalations, opted_out = await asyncio.to_thread(self.database_counts)
+                escalated = {r[0] for r in escalations}
+                stopped_ok = opted_out is None or want_stopped <= opted_out
                 if not waiting and want_escalated <= escalated and stopped_ok:
                     break
             await asyncio.sleep(2)
         return time.monotonic() - started
 
-
-def latency_line(name: str, phase: Phase, values: list[float], base: list[float]) -> str:
-    if not values:
-        return f"    {name:<8} -"
-    p50, p99 = statistics.median(values), percentile(values, 0.99)
-    ratios = ""
-    if base:
-        ratios = f"  ({p50 / statistics.median(base):5.2f}x, {p99 / percentile(base, 0.99):5.2f}x)"
-    return f"    {name:<8} p50 {p50 * 1000:8.0f} ms  p99 {p99 * 1000:8.0f} ms{ratios}"
-
-
-def report(bench: FaultBench, senders: list[Sender], messages: list[Message], settled: float) -> None:
-    unmatched = attribute_rest(senders, [(s.at, s.to, s.body) for s in bench.twilio.sent])
-    deliveries = bench.deliveries
-    duplicates = len(deliveries) - len(messages)
-    concurrent = sum(1 for m in messages if m.duplicate == "concurrent")
-    print()
-    print(
-        f"deliveries sent: {len(deliveries)} ({len(messages)} unique MessageSids, {duplicates} duplicates: "
-        f"{concurrent} at the same moment on both workers, {duplicates - concurrent} 0.3-4 s later), "
-        f"{len(senders)} people"
-    )
-    attempts = [a for d in deliveries for a in d.attempts]
-    outcomes = collections.Counter(a.outcome for a in attempts)
-    finals = collections.Counter(d.final for d in deliveries)
-    print(f"HTTP attempts: {len(attempts)} ({', '.join(f'{k} {v}' for k, v in outcomes.most_common())})")
-    print(f"final outcome per delivery: {', '.join(f'{k} {v}' for k, v in finals.most_common())}")
-    print(f"REST API messages: {len(bench.twilio.sent)} ({unmatched} matched no message of this run)")
-    print(f"waited {settled:.0f} s after the last delivery for late replies and replays")
-
-    expecting = [m for m in messages if m.expects_reply]
-    lost = [m for m in expecting if not m.answers]
-    doubled = [m for m in messages if len(m.answers) > 1]
-    after_stop = [m for m in messages if not m.expects_reply and m.answers]
-    apologies = [m for m in messages if any(b in APOLOGY.values() for a in m.answers for b in a.bodies)]
-    late = [m for m in messages if m.answers and all(a.via == "rest" for a in m.answers)]
-    print()
-    print(f"  {LOST_DEFINITION}")
-    print(f"  {DUPLICATED_DEFINITION}")
-    print(f"replies lost: {len(lost)} of {len(expecting)} expecting one")
-    print(f"replies duplicated: {len(doubled)}")
-    print(f"replies to people after they opted out: {len(after_stop)} of {len(messages) - len(expecting)}")
-    print(
-        f"answered only late (REST API): {len(late)}; "
-        f"answered with the 'something went wrong' apology: {len(apologies)}"
-    )
-    print_examples("lost", lost, bench)
-    print_examples("duplicated", doubled, bench)
-    print_examples("answered after opting out", after_stop, bench)
-
-    counts: dict[str, Any] = {"escalations": [], "opted_out": None}
-    try:
-        counts = bench.database_counts()
-    except psycopg.Error as exc:
-        print(f"database unreadable at the end: {exc}")
-    asked = {s.conversation_id for s in senders if "human" in s.kinds()}
-    emergency = {s.conversation_id for s in senders if "emergency" in s.kinds()}
-    rows = counts["escalations"]
-    recorded = {r[0] for r in rows}
-    open_per_person = collections.Counter(r[0] for r in rows if r[3] != "closed")
-    urgent = {r[0] for r in rows if r[2] == 0}
-    wanted = asked | emergency
-    missing = wanted - recorded
-    cries = sum(1 for m in messages if m.kind == "emergency")
-    asks = sum(1 for m in messages if m.kind == "human")
-    print()
-    print(
-        f"escalations: {cries} emergency messages and {asks} requests for a person from {len(wanted)} people "
-        f"({len(emergency)} with an emergency); {len(wanted & recorded)} of them have an escalation in SQL, "
-        f"{len(missing)} missing; {len(emergency & urgent)} of {len(emergency)} emergencies at priority 0; "
-        f"{sum(1 for n in open_per_person.values() if n > 1)} people with more than one open escalation; "
-        f"{len(recorded - wanted)} other people escalated (e.g. repeated fallback); {len(rows)} rows"
-    )
-    stopped = {bench.pseudonyms[s.conversation_id] for s in senders if "optout" in s.kinds()}
-    opted_out = counts["opted_out"]
-    if opted_out is None:
-        print(f"opt-outs: {len(stopped)} people opted out; no contact_preferences table in SQL")
-        opt_outs_ok = False
-    else:
-        print(
-            f"opt-outs: {len(stopped)} people opted out (STOP, BAJA, KANPE, ARRÊT...); "
-            f"{len(stopped & opted_out)} recorded in SQL (contact_preferences), "
-            f"{len(stopped - opted_out)} missing, "
-            f"{len(opted_out - stopped)} recorded for people who did not opt out"
+    def record(self, senders: list[Sender], messages: list[Message], settled: float) -> RunRecord:
+        escalations: list[tuple[str, str, int, str]] | None = None
+        opted_out: set[str] | None = None
+        try:
+            escalations, opted_out = self.database_counts()
+        except psycopg.Error as exc:
+            print(f"the database could not be read at the end: {exc}")
+        return RunRecord(
+            t0=self.t0,
+            senders=senders,
+            messages=messages,
+            deliveries=self.deliveries,
+            phases=self.phases(),
+            sent=[(s.at, s.to, s.body) for s in self.twilio.sent],
+            escalations=escalations,
+            opted_out=opted_out,
+            pseudonyms=self.pseudonyms,
+            logs=[(w.name, w.log) for w in self.workers],
+            settled=settled,
         )
-        opt_outs_ok = stopped <= opted_out
-
-    phases = bench.phases()
-    lost_sids, doubled_sids = {m.sid for m in lost}, {m.sid for m in doubled}
-    print()
-    print(
-        "latency by phase (deliveries by their first attempt; 'webhook' = first attempt to final HTTP answer,"
-    )
-    print(
-        "retries included; 'reply' = first attempt to the first reply seen, TwiML or REST); ratios to before:"
-    )
-    by_phase_d = {p.name: [d for d in deliveries if p.start <= d.started < p.end] for p in phases}
-    by_phase_m = {
-        p.name: [m for m in messages if m.first_sent and p.start <= m.first_sent < p.end] for p in phases
-    }
-    base_w = [d.finished - d.started for d in by_phase_d[phases[0].name] if d.final == "200"]
-    base_r = [
-        min(a.at for a in m.answers) - (m.first_sent or 0) for m in by_phase_m[phases[0].name] if m.answers
-    ]
-    for phase in phases:
-        ds, ms = by_phase_d[phase.name], by_phase_m[phase.name]
-        end = "end" if phase.end == float("inf") else f"{phase.end - bench.t0:.0f} s"
-        failed = sum(1 for d in ds for a in d.attempts if a.outcome != "200")
-        lost_here = sum(1 for m in ms if m.sid in lost_sids)
-        doubled_here = sum(1 for m in ms if m.sid in doubled_sids)
-        print(
-            f"  {phase.name:<15} {phase.start - bench.t0:5.0f} s - {end:<6} {len(ds):5d} deliveries, "
-            f"{failed} failed attempts, {lost_here} replies lost, {doubled_here} duplicated"
-        )
-        webhook = [d.finished - d.started for d in ds if d.final == "200"]
-        reply = [min(a.at for a in m.answers) - (m.first_sent or 0) for m in ms if m.answers]
-        print(latency_line("webhook", phase, webhook, base_w if phase is not phases[0] else []))
-        print(latency_line("reply", phase, reply, base_r if phase is not phases[0] else []))
-
-    print()
-    print_log_errors(bench.workers)
-    targets = {
-        "0 lost": not lost,
-        "0 duplicated": not doubled,
-        "every escalation recorded": not missing and bool(wanted),
-        "every opt-out recorded": opt_outs_ok,
-        "0 replies after opt-out": not after_stop,
-    }
-    verdict = "PASS" if all(targets.values()) else "FAIL"
-    print(f"{verdict}: " + ", ".join(f"{k} {'ok' if v else 'FAILED'}" for k, v in targets.items()))
-
-
-def print_examples(what: str, found: list[Message], bench: FaultBench, limit: int = 5) -> None:
-    for m in found[:limit]:
-        tries = "; ".join(
-            f"{a.worker} @{a.started - bench.t0:.1f}s {a.outcome} {a.seconds * 1000:.0f}ms"
-            for d in bench.deliveries
-            if d.message is m
-            for a in d.attempts
-        )
-        answers = "; ".join(f"{a.via} @{a.at - bench.t0:.1f}s {a.bodies[0][:40]!r}" for a in m.answers)
-        print(
-            f"    {what}: {m.sid[:10]} {m.sender.channel} {m.kind} {m.text!r} dup={m.duplicate} "
-            f"sent @{(m.first_sent or 0) - bench.t0:.1f}s [{tries}] answers [{answers}]"
-        )
-
-
-def print_log_errors(workers: list[Worker], limit: int = 12) -> None:
-    """The workers' ERROR lines grouped by message (numbers blanked), to point at the cause of a failure."""
-    counts: collections.Counter[str] = collections.Counter()
-    for worker in workers:
-        with contextlib.suppress(OSError):
-            for line in worker.log.read_text(errors="replace").splitlines():
-                try:
-                    entry = json.loads(line)
-                except ValueError:
-                    if "Traceback" in line or "Error" in line:
-                        counts[f"{worker.name} (raw) {re.sub(r'[0-9]+', 'N', line)[:110]}"] += 1
-                    continue
-                if isinstance(entry, dict) and entry.get("level") in ("ERROR", "CRITICAL"):
-                    text = f"{entry.get('logger')}: {entry.get('message')} {entry.get('error', '')}"
-                    counts[f"{worker.name} {re.sub(r'[0-9]+', 'N', text)[:110]}"] += 1
-    print(f"worker log errors ({sum(counts.values())} lines):")
-    for text, n in counts.most_common(limit):
-        print(f"  {n:6d}  {text}")
 
 
 def commit_id() -> str:
@@ -600,7 +416,7 @@ async def run(args: argparse.Namespace) -> None:
             await asyncio.gather(*jobs)
             bench.mark("last delivery answered")
             settled = await bench.settle(messages, senders)
-            report(bench, senders, messages, settled)
+            report(bench.record(senders, messages, settled))
             print(f"load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
         finished = True
     finally:
