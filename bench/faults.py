@@ -19,7 +19,8 @@ The balancer alternates between the workers and, after a connection refused, lea
 
 Faults, at 15 %, 35 % and 55 % of the planned run: Redis SIGKILLed and restarted (empty) after 5 s; the
 database cut (every connection closed, new ones refused) for 10 s; one worker SIGKILLed while requests
-are in flight on it (it waits up to 5 s for 3) and started again 2 s later, as a supervisor would.
+are in flight on it (it waits up to 10 s for 2, then 10 s for 1) and started again 2 s later, as a
+supervisor would.
 `--quick`: 1,000 deliveries, Redis down 3 s, database cut 5 s.
 
 At the end it waits (up to `--settle` s) for late replies and journal replays, then prints replies lost
@@ -263,9 +264,12 @@ class FaultBench:
         self.mark("database back", "after database")
         await self._at(0.55 * planned)
         victim = self.workers[1]
-        deadline = time.monotonic() + 5  # kill it in the middle of turns: when several are in flight
-        while self.in_flight[1] < 3 and time.monotonic() < deadline:
-            await asyncio.sleep(0.005)
+        for wanted, wait in ((2, 10.0), (1, 10.0)):  # kill it in the middle of turns
+            deadline = time.monotonic() + wait
+            while self.in_flight[1] < wanted and time.monotonic() < deadline:
+                await asyncio.sleep(0.002)
+            if self.in_flight[1] >= wanted:
+                break
         busy = self.in_flight[1]
         victim.kill()
         self.mark(f"{victim.name} killed (SIGKILL) with {busy} requests in flight", "worker down")
