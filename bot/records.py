@@ -24,6 +24,7 @@ from bot.db.models import (
     AppliedEntry,
     ContactPreference,
     DeadLetter,
+    DeliveryClaim,
     DeliveryStatus,
     Escalation,
     MessageEvent,
@@ -66,8 +67,8 @@ def purge_expired(sessions: sessionmaker[Session], days: int, now: dt.datetime |
     """Retention, for every table that holds an address or a person's words: transcripts, unanswered
     questions, dead letters (address and text), delivery statuses and applied journal keys older than
     `days` are deleted; scam reports lose their pseudonym (the masked offer stays, for the trends);
-    closed escalations lose their address; contact preferences go unless they are an opt-out.
-    Returns the number of rows deleted."""
+    closed escalations lose their address; contact preferences go unless they are an opt-out. Delivery
+    claims (no personal data) go after two days, the dedupe horizon. Returns the number of rows deleted."""
     cutoff = (now or dt.datetime.now(dt.UTC)) - dt.timedelta(days=days)
     with sessions.begin() as session:
         deleted = sum(
@@ -88,6 +89,8 @@ def purge_expired(sessions: sessionmaker[Session], days: int, now: dt.datetime |
                 (ContactPreference.erased_at.is_(None)) | (ContactPreference.erased_at < cutoff),
             ),
         )
+        two_days_ago = (now or dt.datetime.now(dt.UTC)) - dt.timedelta(days=2)  # the dedupe horizon
+        deleted += _deleted(session, delete(DeliveryClaim).where(DeliveryClaim.updated_at < two_days_ago))
         session.execute(update(ScamReport).where(ScamReport.at < cutoff).values(person=ERASED))
         session.execute(
             update(Escalation)

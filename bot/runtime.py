@@ -32,6 +32,7 @@ from bot.referrals.log import ReferralLog
 from bot.scam import mask_personal_data
 from bot.service import ConversationService
 from bot.state import ConversationStore, make_store
+from bot.state.sql_deliveries import SqlDeliveries
 
 log = logging.getLogger(__name__)
 JOURNAL_SECONDS = 60.0
@@ -197,6 +198,7 @@ async def start_runtime(settings: Settings, *, manage_rasa: bool = True) -> Runt
         durable=durable,
         deliveries=Journal(spool / "deliveries.jsonl"),
         sender=sender,
+        claims=SqlDeliveries(sessions),
     )
     for line in describe_channels(settings):
         log.info("channel %s", line)

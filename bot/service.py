@@ -11,8 +11,11 @@ Exactly once, for provider deliveries: claim → process → complete.
 - Completion marks the delivery done for DEDUPE_SECONDS: a retry of an answered message gets nothing.
 - A retry that arrives while the first delivery is still being processed also gets nothing (empty
   TwiML, or 200 for Telegram): the first will answer, and if its worker dies, the journal below does.
-- Store (Redis) unavailable: the message is processed anyway and the risk said in the log — better a
-  rare duplicate than a lost message.
+- Redis forgets (restarted empty) and goes down: every answered delivery is also written to SQL
+  (bot/state/sql_deliveries.py), and while the store cannot vouch — down, or its memory younger than
+  DISTRUST_SECONDS — claims are taken in SQL too, shared by the workers. Store and database both
+  unavailable: the message is processed anyway and the risk said in the log — better a rare duplicate
+  than a lost message.
 
 Late replies survive a restart: a claimed delivery is written to the deliveries journal (bot/journal.py,
 fsynced) before it is processed and marked done once its replies are given (in the TwiML answer, or
@@ -75,6 +78,7 @@ from bot.referrals import Directory
 from bot.referrals.log import ReferralLog, ReferralRecord
 from bot.referrals.notify import HubNotifier
 from bot.state.base import ConversationStore, Delivery, StoreUnavailable
+from bot.state.sql_deliveries import SqlDeliveries
 from bot.vocab.text import INLINE_CHARS
 
 log = logging.getLogger("infobot.conversation")
@@ -85,6 +89,11 @@ CLAIM_SECONDS = 30
 provider's retry of a message whose worker died is answered."""
 RECORD_SECONDS = 5.0
 """A turn waits this long for its statistics to be written; then the reply goes anyway."""
+DISTRUST_SECONDS = 15 * 60
+"""A store whose memory is younger than this (Redis restarted empty, or down: claims made meanwhile are
+not in it) cannot vouch that a delivery is new: SQL is asked too. Providers retry within minutes."""
+SQL_CLAIM_SECONDS = 2.0
+"""How long a claim waits for SQL when it must ask it; then the delivery is processed."""
 GIVE_UP_SECONDS = 3600
 """A journaled delivery still unanswered after an hour is dropped (logged): the answer would come too late."""
 
@@ -119,6 +128,8 @@ class _Claim:
     """None for a message without a provider id: nothing to claim."""
     token: str
     entry: Entry | None
+    in_sql: bool = False
+    """Also claimed in SQL (bot/state/sql_deliveries.py): the store could not vouch alone."""
 
 
 class TurnRecorder(Protocol):
@@ -145,11 +156,13 @@ class ConversationService:
         durable: DurableRecords | None = None,
         deliveries: Journal | None = None,
         sender: OutboundSender | None = None,
+        claims: SqlDeliveries | None = None,
         claim_seconds: int = CLAIM_SECONDS,
     ) -> None:
         self.store, self.nlu, self.content = store, nlu, content
         self.directory, self.referrals, self.durable = directory, referrals, durable
         self.deliveries, self.sender, self.claim_seconds = deliveries, sender, claim_seconds
+        self.claims = claims
         self._tasks: set[asyncio.Task[Any]] = set()
         self.recorder: TurnRecorder = recorder or NullRecorder()
         self._secret = secret_key
@@ -198,13 +211,7 @@ class ConversationService:
         if inbound.message_id is None:
             return Delivery.NEW, _Claim(None, "", None)
         key, token = f"{inbound.channel}:{inbound.message_id}", uuid.uuid4().hex
-        try:
-            found = await self.store.claim_delivery(key, token, self.claim_seconds)
-        except StoreUnavailable:
-            log.error(
-                "store unavailable: cannot dedupe, processing the delivery (a retry may be answered twice)"
-            )
-            found = Delivery.NEW
+        found, in_sql = await self._take(key, token)
         entry = None
         if found is Delivery.NEW and self.deliveries is not None:
             entry = Entry("delivery", _inbound_data(inbound), key=f"delivery:{key}")
@@ -213,7 +220,38 @@ class ConversationService:
             except OSError as exc:
                 log.error("deliveries journal unwritable (%s): this delivery dies with its worker", exc)
                 entry = None
-        return found, _Claim(key, token, entry)
+        return found, _Claim(key, token, entry, bool(in_sql))
+
+    async def _take(
+        self, key: str, token: str, *, store_required: bool = False
+    ) -> tuple[Delivery, bool | None]:
+        """Claim in the store; in SQL as well while the store cannot vouch (down, or its memory younger
+        than DISTRUST_SECONDS). Returns the claim and whether SQL holds it too — None when neither could
+        be asked (the delivery is processed: better a rare duplicate than a lost message)."""
+        try:
+            found = await self.store.claim_delivery(key, token, self.claim_seconds)
+            trusted = time.time() - self.store.memory_since > DISTRUST_SECONDS
+        except StoreUnavailable:
+            if store_required:
+                raise
+            log.error("store unavailable: the delivery is claimed in SQL")
+            found, trusted = Delivery.NEW, False
+        if found is not Delivery.NEW or trusted or self.claims is None:
+            return found, False
+        try:
+            in_sql = await asyncio.wait_for(
+                asyncio.to_thread(self.claims.claim, key, token, self.claim_seconds), SQL_CLAIM_SECONDS
+            )
+        except (SQLAlchemyError, TimeoutError) as exc:
+            log.error(
+                "cannot dedupe, store and database unavailable (%s): processing", exc.__class__.__name__
+            )
+            return Delivery.NEW, None
+        if in_sql is Delivery.DONE:
+            await self._complete(_Claim(key, token, None))
+        elif in_sql is Delivery.IN_PROGRESS:
+            await self._release(_Claim(key, token, None))
+        return in_sql, in_sql is Delivery.NEW
 
     async def _answer(
         self,
@@ -262,12 +300,15 @@ class ConversationService:
                 pass
 
     async def _complete(self, claim: _Claim) -> None:
+        """Done in the store and, in the background, in SQL: the record that outlives a Redis restart."""
         if claim.key is None:
             return
         try:
             await self.store.complete_delivery(claim.key, DEDUPE_SECONDS)
         except StoreUnavailable:
-            log.error("store unavailable: a retry of an answered delivery may be answered again")
+            log.error("store unavailable: completion recorded in SQL only")
+        if self.claims is not None:
+            self._background(self._in_sql(self.claims.complete, claim.key))
 
     async def _release(self, claim: _Claim) -> None:
         if claim.key is None:
@@ -276,6 +317,15 @@ class ConversationService:
             await self.store.release_delivery(claim.key, claim.token)
         except StoreUnavailable:
             log.error("store unavailable: a failed delivery's claim expires by itself")
+        if claim.in_sql and self.claims is not None:
+            await self._in_sql(self.claims.release, claim.key, claim.token)
+
+    @staticmethod
+    async def _in_sql(work: Callable[..., None], *args: str) -> None:
+        try:
+            await asyncio.wait_for(asyncio.to_thread(work, *args), SQL_CLAIM_SECONDS)
+        except (SQLAlchemyError, TimeoutError) as exc:
+            log.error("delivery claim not written to SQL (%s)", exc.__class__.__name__)
 
     async def recover_deliveries(self) -> int:
         """Answer journaled deliveries whose worker died (their claim expired); drop those answered
@@ -294,14 +344,14 @@ class ConversationService:
             inbound = InboundMessage(**entry.data)
             key, token = f"{inbound.channel}:{inbound.message_id}", uuid.uuid4().hex
             try:
-                found = await self.store.claim_delivery(key, token, self.claim_seconds)
+                found, in_sql = await self._take(key, token, store_required=True)
             except StoreUnavailable:
                 break  # cannot tell whether a live worker holds them: next time
             if found is Delivery.DONE:
                 await in_file_thread(self.deliveries.mark_done, entry.key)
             elif found is Delivery.NEW:
                 try:
-                    await self._answer(inbound, _Claim(key, token, entry), None)
+                    await self._answer(inbound, _Claim(key, token, entry, bool(in_sql)), None)
                     answered += 1
                 except Exception as exc:  # noqa: BLE001 - kept in the journal for the next pass
                     log.error("recovering a delivery failed (%s)", exc.__class__.__name__)

@@ -185,3 +185,15 @@ class AppliedEntry(Base):
     __tablename__ = "applied_entries"
     key: Mapped[str] = mapped_column(String(80), primary_key=True)
     applied_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, index=True)
+
+
+class DeliveryClaim(Base):
+    """A provider's delivery being answered (token, until) or answered (token None), kept two days: the
+    dedupe that outlives a Redis restart, and the claims while Redis is down (bot/state/sql_deliveries.py)."""
+
+    __tablename__ = "delivery_claims"
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    """`<channel>:<provider message id>`: no address, no text."""
+    token: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, index=True)

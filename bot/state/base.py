@@ -6,6 +6,8 @@ Redis key names (all under the `infobot:` prefix, conversation ids pseudonymised
 - `infobot:seen:<key>`         a delivery: `p:<token>` while a worker processes it (expires in seconds
                                unless renewed), `d` once it is answered (kept two days); one-shot
                                claims (`claim`) live here too
+- `infobot:since`              when this Redis's memory begins (epoch seconds), set by the first claim
+                               after it started empty: a younger memory cannot vouch for older deliveries
 """
 
 from __future__ import annotations
@@ -31,6 +33,10 @@ class Delivery(enum.Enum):
 
 
 class ConversationStore(Protocol):
+    memory_since: float
+    """When the store's memory of deliveries begins (epoch seconds; updated by `claim_delivery`): a store
+    restarted empty remembers no delivery answered before, so the service asks SQL as well."""
+
     async def get(self, conversation_id: str) -> dict[str, Any] | None:
         """The stored state, or None for a new (or expired) conversation."""
 

@@ -16,6 +16,7 @@ class MemoryStore:
     def __init__(self, ttl_seconds: int) -> None:
         self.ttl = ttl_seconds
         self._data: dict[str, tuple[float, str]] = {}
+        self.memory_since = time.time()
         self._seen: dict[str, tuple[str, float]] = {}
         """Claims: key → (value, expiry); value is `p:<token>` while processing, `d` once done."""
         self._locks: dict[str, asyncio.Lock] = {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -19,12 +20,18 @@ PREFIX = "infobot"
 LOCK_TIMEOUT_SECONDS = 30
 """A lock whose holder died is released after this long, so a crash never blocks a person."""
 CLAIM_DELIVERY = """
+local since = redis.call('GET', KEYS[2])
+if not since then
+  since = ARGV[3]
+  redis.call('SET', KEYS[2], since)
+end
 local held = redis.call('GET', KEYS[1])
-if held then return held end
+if held then return {held, since} end
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
-return false
+return {'', since}
 """
-"""Take the delivery unless someone holds it; returns the holder's value (nil when taken now)."""
+"""Take the delivery unless someone holds it: (the holder's value, '' when taken now) and when this
+Redis's memory began (the first claim after an empty start writes it)."""
 IF_OURS_EXPIRE = (
     "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('EXPIRE', KEYS[1], ARGV[2]) end return 0"
 )
@@ -38,6 +45,7 @@ class RedisStore:
         self.ttl = ttl_seconds
         self._redis = redis.Redis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0)
         self._secret = secret_key
+        self.memory_since = time.time()
         self._local: dict[str, asyncio.Lock] = {}
         self._waiting: dict[str, int] = {}
         self._claim_delivery = self._redis.register_script(CLAIM_DELIVERY)
@@ -108,12 +116,14 @@ class RedisStore:
     async def claim_delivery(self, key: str, token: str, hold_seconds: int) -> Delivery:
         """One round trip (a Lua script), so two workers can never both find the delivery NEW."""
         try:
-            held = await self._claim_delivery(
-                keys=[f"{PREFIX}:seen:{key}"], args=[f"p:{token}", hold_seconds]
+            held, since = await self._claim_delivery(
+                keys=[f"{PREFIX}:seen:{key}", f"{PREFIX}:since"],
+                args=[f"p:{token}", hold_seconds, time.time()],
             )
         except RedisError as exc:
             raise StoreUnavailable(str(exc)) from exc
-        if held is None:
+        self.memory_since = float(since)
+        if not held:
             return Delivery.NEW
         return Delivery.IN_PROGRESS if bytes(held).startswith(b"p:") else Delivery.DONE  # old "1": done
 

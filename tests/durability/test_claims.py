@@ -1,14 +1,21 @@
-"""Delivery claims in both stores: taken once, expire unless renewed, done for days, released on failure."""
+"""Delivery claims in both stores and in SQL: taken once, expire unless renewed, done for days, released on
+failure."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
+from bot.db import make_engine, migrate, session_factory
 from bot.state import ConversationStore, MemoryStore, RedisStore, StoreUnavailable
 from bot.state.base import Delivery
+from bot.state.sql_deliveries import SqlDeliveries
+from tests.durability.conftest import fresh_postgres
 from tests.helpers.services import require_redis
 
 SECRET = b"test-secret-key-0123456789-abcdefghijkl"
@@ -83,3 +90,43 @@ async def test_claims_on_a_dead_redis_raise_store_unavailable() -> None:
         with pytest.raises(StoreUnavailable):
             await attempt
     await store.aclose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def sql_claims(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlDeliveries]:
+    url = f"sqlite:///{tmp_path}/c.db" if request.param == "sqlite" else fresh_postgres()
+    engine = make_engine(url)
+    migrate(engine)
+    yield SqlDeliveries(session_factory(engine))
+    engine.dispose()
+
+
+def test_sql_claims_behave_like_the_stores(sql_claims: SqlDeliveries) -> None:
+    assert sql_claims.claim("twilio:SQ1", "first", 30) is Delivery.NEW
+    assert sql_claims.claim("twilio:SQ1", "retry", 30) is Delivery.IN_PROGRESS
+    sql_claims.release("twilio:SQ1", "not-the-holder")
+    assert sql_claims.claim("twilio:SQ1", "retry", 30) is Delivery.IN_PROGRESS
+    sql_claims.release("twilio:SQ1", "first")
+    assert sql_claims.claim("twilio:SQ1", "retry", 30) is Delivery.NEW
+    sql_claims.complete("twilio:SQ1")
+    assert sql_claims.claim("twilio:SQ1", "late", 30) is Delivery.DONE
+    sql_claims.complete("twilio:SQ2")  # answered while SQL had no claim for it (the store held it)
+    assert sql_claims.claim("twilio:SQ2", "late", 30) is Delivery.DONE
+
+
+def test_an_expired_sql_claim_can_be_taken_over(sql_claims: SqlDeliveries) -> None:
+    assert sql_claims.claim("twilio:SQ3", "died", 1) is Delivery.NEW
+    time.sleep(1.1)
+    assert sql_claims.claim("twilio:SQ3", "retry", 30) is Delivery.NEW
+    assert sql_claims.claim("twilio:SQ3", "another", 30) is Delivery.IN_PROGRESS
+
+
+def test_workers_claiming_at_once_in_postgresql_get_one_new() -> None:
+    engine = make_engine(fresh_postgres())
+    migrate(engine)
+    claims = SqlDeliveries(session_factory(engine))
+    with ThreadPoolExecutor(8) as pool:
+        for n in range(5):
+            found = list(pool.map(lambda t, n=n: claims.claim(f"twilio:SQ{n}x", f"t{t}", 30), range(8)))
+            assert sorted(f.value for f in found) == ["in_progress"] * 7 + ["new"]
+    engine.dispose()

@@ -1,5 +1,6 @@
 """Redis down (a real redis-server killed): opt-outs are still respected and still recorded, a
-conversation held by staff stays quiet, and what Redis missed reaches it when it is back."""
+conversation held by staff stays quiet, what Redis missed reaches it when it is back, and deliveries are
+still answered once — claimed in SQL while Redis is down or after it came back empty."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from tests.durability.conftest import (
     texts,
 )
 from tests.durability.test_database_down import person
-from tests.durability.test_exactly_once import NO_LIMITS
+from tests.durability.test_exactly_once import NO_LIMITS, with_nlu
 from tests.helpers.fake_provider import FakeProvider
 
 
@@ -115,3 +116,38 @@ async def test_a_conversation_held_by_staff_stays_quiet_while_redis_is_down(
     redis_server.kill()
     assert texts(await worker.twilio("hola", "SMh02", "+50660000001")) == []  # staff answer, not the bot
     assert texts(await worker.twilio("hola", "SMh03", "+50660000002"))
+
+
+async def test_a_delivery_answered_before_redis_lost_everything_is_not_answered_again(
+    worker: Bot, redis_server: OwnRedis
+) -> None:
+    assert texts(await worker.twilio("hola", "SMd01", "+50680000001"))
+    await asyncio.sleep(0.2)  # the completion reaches SQL in the background
+    redis_server.kill()
+    assert texts(await worker.twilio("hola", "SMd01", "+50680000001")) == []  # Redis down: SQL remembers
+    await back_up(worker, redis_server)  # empty
+    assert texts(await worker.twilio("hola", "SMd01", "+50680000001")) == []  # Redis forgot: SQL did not
+    assert texts(await worker.twilio("hola", "SMd02", "+50680000001"))  # a new message is answered
+
+
+async def test_two_workers_answer_a_delivery_once_while_redis_is_down(
+    tmp_path: Path, fake_twilio: FakeProvider, redis_server: OwnRedis
+) -> None:
+    database = fresh_postgres()
+    env = {"DATABASE_URL": database, "REDIS_URL": redis_server.url, **NO_LIMITS}
+    one = bot_settings(tmp_path / "one", fake_twilio, **env)
+    two = bot_settings(tmp_path / "two", fake_twilio, **env)
+    async with running_bot(one) as first, running_bot(two) as second:
+        for bot in (first, second):
+            with_nlu(bot, delay=0.2)
+        redis_server.kill()
+        sids = [f"SMq{n:029d}" for n in range(4)]
+        copies = [(w, sid, f"+5069000{n:04d}") for n, sid in enumerate(sids) for w in (first, second) * 2]
+        responses = await asyncio.gather(*(w.twilio("hola", sid, who) for w, sid, who in copies))
+        for sid in sids:
+            answered = [r for (_, s, _), r in zip(copies, responses, strict=True) if s == sid and texts(r)]
+            assert len(answered) == 1, sid
+        await asyncio.sleep(0.2)
+        again = await asyncio.gather(*(w.twilio("hola", sid, who) for w, sid, who in copies))
+        assert [texts(r) for r in again] == [[]] * len(copies)
+        assert fake_twilio.requests == []

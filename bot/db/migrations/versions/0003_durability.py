@@ -1,7 +1,7 @@
 """durable journal, opt-outs and late replies (issue 12, items 5, 6, 7)
 
-Contact preferences (opt-outs that survive the loss of Redis, erasure times) and the keys of applied
-journal entries (idempotent replay).
+Contact preferences (opt-outs that survive the loss of Redis, erasure times), the keys of applied
+journal entries (idempotent replay) and delivery claims (dedupe that outlives a Redis restart).
 
 Revision ID: 0003
 Revises: 0002
@@ -35,6 +35,16 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("applied_entries", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_applied_entries_applied_at"), ["applied_at"], unique=False)
+    op.create_table(
+        "delivery_claims",
+        sa.Column("key", sa.String(length=160), nullable=False),
+        sa.Column("token", sa.String(length=40), nullable=True),
+        sa.Column("until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("key"),
+    )
+    with op.batch_alter_table("delivery_claims", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_delivery_claims_updated_at"), ["updated_at"], unique=False)
     with op.batch_alter_table("dead_letters", schema=None) as batch_op:
         batch_op.create_index(
             batch_op.f("ix_dead_letters_conversation_id"), ["conversation_id"], unique=False
@@ -43,6 +53,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("delivery_claims", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_delivery_claims_updated_at"))
+    op.drop_table("delivery_claims")
     with op.batch_alter_table("dead_letters", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_dead_letters_created_at"))
         batch_op.drop_index(batch_op.f("ix_dead_letters_conversation_id"))

@@ -1,0 +1,78 @@
+"""Delivery claims in SQL: what Redis forgets when it restarts empty, and the claims themselves while it
+is down.
+
+Every answered delivery is also written here (`complete`), kept two days. When Redis cannot be trusted
+to remember — it is down, or its memory is younger than the dedupe horizon the service uses (a restart
+lost everything) — the service claims in SQL too, with the same semantics as the store: NEW (ours, held
+for a few seconds), IN_PROGRESS (another worker's live claim), DONE (answered). Workers share the
+database, so two deliveries of one message on two workers are still answered once while Redis is down.
+Synchronous (SQLAlchemy): call in a thread.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.db.models import DeliveryClaim
+from bot.state.base import Delivery
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    """SQLite hands back naive datetimes for timezone-aware columns; they were written in UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+class SqlDeliveries:
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+
+    def claim(self, key: str, token: str, hold_seconds: int) -> Delivery:
+        """Atomic across workers: a row lock, or the primary key when two insert the same key at once."""
+        for _ in range(2):
+            try:
+                with self._sessions.begin() as session:
+                    return self._claim(session, key, token, hold_seconds)
+            except IntegrityError:
+                continue  # another worker inserted it between our read and our insert: read it now
+        return Delivery.IN_PROGRESS
+
+    @staticmethod
+    def _claim(session: Session, key: str, token: str, hold_seconds: int) -> Delivery:
+        now = _now()
+        row = session.get(DeliveryClaim, key, with_for_update=True)
+        if row is None:
+            session.add(DeliveryClaim(key=key, token=token, until=now + dt.timedelta(seconds=hold_seconds)))
+            return Delivery.NEW
+        if row.token is None:
+            return Delivery.DONE
+        if row.until is not None and _aware(row.until) > now:
+            return Delivery.IN_PROGRESS
+        row.token, row.until, row.updated_at = token, now + dt.timedelta(seconds=hold_seconds), now
+        return Delivery.NEW
+
+    def complete(self, key: str) -> None:
+        for _ in range(2):
+            try:
+                with self._sessions.begin() as session:
+                    row = session.get(DeliveryClaim, key, with_for_update=True)
+                    if row is None:
+                        session.add(DeliveryClaim(key=key, token=None, until=None))
+                    else:
+                        row.token, row.until, row.updated_at = None, None, _now()
+                return
+            except IntegrityError:
+                continue
+
+    def release(self, key: str, token: str) -> None:
+        with self._sessions.begin() as session:
+            session.execute(
+                delete(DeliveryClaim).where(DeliveryClaim.key == key, DeliveryClaim.token == token)
+            )
