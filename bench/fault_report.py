@@ -197,9 +197,14 @@ def _examples(what: str, found: list[Message], run: RunRecord, limit: int = 5) -
             for a in d.attempts
         )
         answers = "; ".join(f"{a.via} @{a.at - run.t0:.1f}s {a.bodies[0][:40]!r}" for a in m.answers)
+        before = ", ".join(
+            f"{p.kind} {p.text!r} @{(p.first_sent or 0.0) - run.t0:.1f}s"
+            for p in m.sender.messages[: m.index]
+        )
         print(
             f"    {what}: {m.sid[:10]} {m.sender.channel} {m.kind} {m.text!r} dup={m.duplicate} "
             f"sent @{(m.first_sent or 0.0) - run.t0:.1f}s [{tries}] answers [{answers}]"
+            + (f" after [{before}]" if before else "")
         )
 
 
