@@ -264,6 +264,7 @@ class FaultBench:
         self.mark("database back", "after database")
         await self._at(0.55 * planned)
         victim = self.workers[1]
+        window = time.monotonic()  # the fault's phase starts here, so the requests it kills belong to it
         for wanted, wait in ((2, 10.0), (1, 10.0)):  # kill it in the middle of turns
             deadline = time.monotonic() + wait
             while self.in_flight[1] < wanted and time.monotonic() < deadline:
@@ -272,7 +273,8 @@ class FaultBench:
                 break
         busy = self.in_flight[1]
         victim.kill()
-        self.mark(f"{victim.name} killed (SIGKILL) with {busy} requests in flight", "worker down")
+        self.events.append((window, f"waiting for requests in flight on {victim.name}", "worker down"))
+        self.mark(f"{victim.name} killed (SIGKILL) with {busy} requests in flight")
         await asyncio.sleep(2)
         seconds = await asyncio.to_thread(victim.start)
         self.mark(f"{victim.name} restarted and healthy ({seconds:.1f} s to start)", "after worker")
