@@ -36,6 +36,7 @@ def two_workers(rasa_url: str, tmp_path: Path) -> Iterator[list[str]]:
         "PUBLIC_BASE_URL": PUBLIC,
         "INFOBOT_SECRET_KEY": "shared-secret-0123456789abcdefghij",
         "DATABASE_URL": f"sqlite:///{tmp_path}/shared.db",
+        "INFOBOT_VAR_DIR": str(tmp_path / "var"),  # journals and spools of this test only
     }
     ports = [free_port(), free_port()]
     workers = [
