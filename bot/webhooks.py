@@ -13,6 +13,7 @@ from bot.channels.telegram import Ignored
 from bot.metrics import DUPLICATES, MESSAGES_IN, MESSAGES_OUT
 from bot.ratelimit import sender_verdict, too_many
 from bot.runtime import Runtime
+from bot.vocab.text import clean_text
 from bot.webchat import take_web_chat_outbox
 from bot.webchat_token import WebChatTokens
 
@@ -20,6 +21,8 @@ log = logging.getLogger(__name__)
 TWIML_REPLY_SECONDS = 8.0
 """Answer inside Twilio's webhook (15 s limit) when ready by then; later replies go through the REST API
 (journaled, so they survive a restart: bot/service.py `receive`)."""
+MAX_SID_CHARS = 64
+"""Twilio's message SIDs have 34 characters; the delivery_status key holds 64."""
 TWILIO_STATUS = {
     "accepted": "queued",
     "queued": "queued",
@@ -105,6 +108,7 @@ async def twilio_webhook(request: Request) -> Response:
     twiml = "application/xml"
     if not (await sender_verdict(request, "twilio", inbound.conversation_id)).allowed:
         return Response(channel.twiml([]), media_type=twiml)  # an error would only make Twilio retry
+
     def render(replies: list[OutboundMessage]) -> str:
         return channel.twiml([body for reply in replies for body in channel.bodies(inbound.channel, reply)])
 
@@ -125,14 +129,16 @@ async def twilio_status(request: Request) -> Response:
     except ChannelError as exc:
         return _error(exc)
     form = await request.form()
-    sid, raw = str(form.get("MessageSid") or ""), str(form.get("MessageStatus") or "").lower()
-    if not sid or not raw:
-        return JSONResponse({"error": "MessageSid and MessageStatus are required"}, status_code=400)
+    sid, raw = clean_text(str(form.get("MessageSid") or "")), str(form.get("MessageStatus") or "").lower()
+    if not sid or not raw or len(sid) > MAX_SID_CHARS:
+        error = f"MessageSid (at most {MAX_SID_CHARS} characters) and MessageStatus are required"
+        return JSONResponse({"error": error}, status_code=400)
     status = TWILIO_STATUS.get(raw)
     if status is None:
         return JSONResponse({"status": "ignored", "reason": f"status {raw!r} is not tracked"})
     kind = "whatsapp" if str(form.get("To", "")).startswith("whatsapp:") else "sms"
-    await runtime.recorder.delivery_status(sid, kind, status, str(form.get("ErrorCode") or "") or None)
+    error_code = clean_text(str(form.get("ErrorCode") or ""), 20) or None  # NUL never reaches SQL
+    await runtime.recorder.delivery_status(sid, kind, status, error_code)
     return JSONResponse({"status": status})
 
 

@@ -13,7 +13,7 @@ import html
 from typing import ClassVar
 
 from starlette.requests import Request
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Bot, Chat, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest as TelegramBadRequest
 from telegram.error import Forbidden as TelegramForbidden
@@ -80,7 +80,7 @@ class TelegramChannel:
         try:
             data = parse_json(await request.body())  # Telegram never sends lone surrogates or NUL
             update = Update.de_json(data, self.bot) if isinstance(data, dict) else None
-        except (KeyError, TypeError, ValueError) as exc:  # ValueError: InvalidJson, UnicodeDecodeError
+        except (AttributeError, KeyError, TypeError, ValueError, OverflowError) as exc:  # mistyped fields too
             raise BadRequest(f"not a Telegram Update: {exc}") from exc
         if update is None or not isinstance(data.get("update_id"), int):
             raise BadRequest("not a Telegram Update: update_id is required")
@@ -90,23 +90,23 @@ class TelegramChannel:
         message_id = str(update.update_id)
         if update.callback_query is not None and update.callback_query.message is not None:
             query = update.callback_query
-            chat_id = str(query.message.chat.id)  # type: ignore[union-attr]
             return InboundMessage(
                 channel=self.name,
-                sender=chat_id,
-                text=clean_text(query.data or "", MAX_MESSAGE_CHARS),
+                sender=_chat_id(query.message.chat),  # type: ignore[union-attr]
+                text=_text(query.data),
                 message_id=message_id,
-                metadata={"callback_query_id": query.id},
+                metadata={"callback_query_id": str(query.id)},
             )
         message = update.message
         if message is None:
             raise Ignored("edited message, channel post or other update")
+        chat_id = _chat_id(message.chat)
         if message.chat.type != "private":
-            raise Ignored(f"group:{message.chat.id}")
+            raise Ignored(f"group:{chat_id}")
         return InboundMessage(
             channel=self.name,
-            sender=str(message.chat.id),
-            text=clean_text(message.text or "", MAX_MESSAGE_CHARS),
+            sender=chat_id,
+            text=_text(message.text),
             message_id=message_id,
             metadata={"media": 0 if message.text else 1},
         )
@@ -146,3 +146,18 @@ class TelegramChannel:
                 ) from exc
             provider_id = str(sent.message_id)
         return SendResult(ok=True, provider_id=provider_id)
+
+
+def _chat_id(chat: Chat | None) -> str:
+    """Telegram's chat ids are integers: anything else did not come from Telegram (and cannot be answered)."""
+    chat_id = getattr(chat, "id", None)
+    if type(chat_id) is not int:
+        raise BadRequest("not a Telegram Update: chat.id must be an integer")
+    return str(chat_id)
+
+
+def _text(value: object) -> str:
+    """A message's text or a button's data, cleaned and bounded (bot/vocab/text.py)."""
+    if value is not None and not isinstance(value, str):
+        raise BadRequest("not a Telegram Update: text must be a string")
+    return clean_text(value or "", MAX_MESSAGE_CHARS)

@@ -9,6 +9,7 @@ from starlette.responses import PlainTextResponse, Response
 
 from bot.console.security import Staff, authenticate, csrf_ok, guard, log_in
 from bot.console.web import audit, back, db, render
+from bot.vocab.text import clean_text
 
 LOCKED = "Too many failed attempts: this account is locked for 15 minutes."
 INVALID = "Wrong email or password."
@@ -22,7 +23,8 @@ async def login_submit(request: Request) -> Response:
     if not await csrf_ok(request):
         return PlainTextResponse("forbidden: missing or wrong CSRF token", status_code=403)
     form = await request.form()
-    email, password = str(form.get("email", "")).strip().lower(), str(form.get("password", ""))
+    email = clean_text(str(form.get("email", "")), 320).strip().lower()  # no NUL into SQL
+    password = str(form.get("password", ""))
     now = dt.datetime.now(dt.UTC)
     # argon2 is slow on purpose: `db` verifies in a worker thread, inside one transaction
     outcome = await db(request, lambda s: authenticate(s, email, password, now))

@@ -173,8 +173,8 @@ def test_the_scam_checks_link_pattern_still_finds_links_after_long_runs() -> Non
         kinds = [f.kind for f in domain_findings(run + " visite citas-cbpone.online hoy", policy)]
         assert kinds == ["lookalike"], run[:4]
     assert domain_findings("1" * 4000 + " " + "a." * 2000, policy) == []
-    found = domain_findings("escriba a 5-migracion.com o http://www.tramites.gob.mx/cita", policy)
-    assert [f.kind for f in found] == ["lookalike"]  # the official site is not a finding
+    links = domain_findings("escriba a 5-migracion.com o http://www.tramites.gob.mx/cita", policy)
+    assert [f.kind for f in links] == ["lookalike"]  # the official site is not a finding
 
 
 @dataclass
