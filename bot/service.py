@@ -293,11 +293,14 @@ class ConversationService:
         while claim.key is not None:
             await asyncio.sleep(self.claim_seconds / 3)
             try:
-                if not await self.store.renew_delivery(claim.key, claim.token, self.claim_seconds):
+                renewed = await self.store.renew_delivery(claim.key, claim.token, self.claim_seconds)
+                if not renewed and not claim.in_sql:
                     log.warning("a delivery's claim expired while it was processed: it may be answered twice")
                     return
             except StoreUnavailable:
                 pass
+            if claim.in_sql and self.claims is not None:
+                await self._in_sql(self.claims.renew, claim.key, claim.token, self.claim_seconds)
 
     async def _complete(self, claim: _Claim) -> None:
         """Done in the store and, in the background, in SQL: the record that outlives a Redis restart."""
@@ -321,7 +324,7 @@ class ConversationService:
             await self._in_sql(self.claims.release, claim.key, claim.token)
 
     @staticmethod
-    async def _in_sql(work: Callable[..., None], *args: str) -> None:
+    async def _in_sql(work: Callable[..., object], *args: str | int) -> None:
         try:
             await asyncio.wait_for(asyncio.to_thread(work, *args), SQL_CLAIM_SECONDS)
         except (SQLAlchemyError, TimeoutError) as exc:
@@ -341,6 +344,8 @@ class ConversationService:
                 log.error("journaled delivery %s dropped: unanswered for %d s", entry.key, age)
                 await in_file_thread(self.deliveries.mark_done, entry.key)
                 continue
+            if age < self.claim_seconds:
+                continue  # its worker may still be on it (a live claim is renewed; this one is young)
             inbound = InboundMessage(**entry.data)
             key, token = f"{inbound.channel}:{inbound.message_id}", uuid.uuid4().hex
             try:

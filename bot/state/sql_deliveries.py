@@ -58,6 +58,14 @@ class SqlDeliveries:
         row.token, row.until, row.updated_at = token, now + dt.timedelta(seconds=hold_seconds), now
         return Delivery.NEW
 
+    def renew(self, key: str, token: str, hold_seconds: int) -> bool:
+        with self._sessions.begin() as session:
+            row = session.get(DeliveryClaim, key, with_for_update=True)
+            if row is None or row.token != token:
+                return False
+            row.until, row.updated_at = _now() + dt.timedelta(seconds=hold_seconds), _now()
+            return True
+
     def complete(self, key: str) -> None:
         for _ in range(2):
             try:

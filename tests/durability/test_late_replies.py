@@ -106,6 +106,7 @@ async def test_a_late_reply_survives_its_worker_being_killed_and_is_sent_once(
     [journaled] = Journal(settings.var_dir / "spool" / "deliveries.jsonl").pending()
     assert journaled.data["message_id"] == sid and sent_bodies(fake_twilio) == []
     async with running_bot(settings) as restarted:  # recovers at start, then every 10 s
+        restarted.runtime.conversations.claim_seconds = 1  # as the killed worker's: recover after 1 s
         [sent] = await sends(fake_twilio, 1, within=15)
         assert sent["To"] == "whatsapp:+50677776666" and sent["From"] == "whatsapp:+14155238886"
         assert await restarted.runtime.conversations.recover_deliveries() == 0
