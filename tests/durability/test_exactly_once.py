@@ -9,11 +9,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from bot.nlu.types import NluResult
 from tests.durability.conftest import Bot, bot_settings, running_bot, texts
-from tests.helpers.fake_provider import FakeProvider
+from tests.helpers.fake_provider import FakeProvider, serve, telegram_responder
 from tests.helpers.services import require_redis
 
 APOLOGY_ES = "Lo siento, algo salió mal"
@@ -129,3 +130,45 @@ async def test_two_workers_sharing_redis_answer_each_delivery_once_even_concurre
         later = await asyncio.gather(*(worker.twilio("hola", sid, who) for worker, sid, who in copies))
         assert [texts(r) for r in later] == [[]] * len(copies)
         assert fake_twilio.requests == []
+
+
+async def test_a_telegram_update_whose_turn_crashed_is_answered_when_telegram_retries(
+    tmp_path: Path, fake_twilio: FakeProvider
+) -> None:
+    with serve(telegram_responder) as telegram_api:
+        settings = bot_settings(
+            tmp_path,
+            fake_twilio,
+            TELEGRAM_BOT_TOKEN="123456:TEST-telegram-token-durability",
+            TELEGRAM_WEBHOOK_SECRET="telegram-secret-durability",
+            TELEGRAM_API_BASE=f"{telegram_api.url}/bot",
+            **NO_LIMITS,
+        )
+        async with running_bot(settings) as bot:
+            with_nlu(bot, fail=1)
+            update = {
+                "update_id": 900000077,
+                "message": {
+                    "message_id": 12,
+                    "from": {"id": 7077, "is_bot": False, "first_name": "Rose"},
+                    "chat": {"id": 7077, "type": "private"},
+                    "date": 1795000000,
+                    "text": "bonjou",
+                },
+            }
+
+            async def deliver() -> httpx.Response:
+                headers = {"X-Telegram-Bot-Api-Secret-Token": "telegram-secret-durability"}
+                return await bot.client.post("/webhooks/telegram", json=update, headers=headers)
+
+            def sent() -> list[str]:
+                return [str(r.params["text"]) for r in telegram_api.sent("/sendMessage")]
+
+            assert (await deliver()).status_code == 200
+            [apology] = sent()
+            assert "Eskize m" in apology or APOLOGY_ES in apology
+            assert (await deliver()).json() == {"status": "ok"}  # the retry is processed
+            assert len(sent()) >= 2 and sent()[1] != apology
+            count = len(sent())
+            assert (await deliver()).json() == {"status": "duplicate"}
+            assert len(sent()) == count
