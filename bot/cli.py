@@ -57,6 +57,10 @@ def _parser() -> argparse.ArgumentParser:
     add = staff.add_parser("add", help="create a console account; the password is read from stdin")
     add.add_argument("email")
     add.add_argument("--role", required=True, help="agent, editor or admin")
+    remove = staff.add_parser("remove", help="delete a console account; its sessions end at once")
+    remove.add_argument("email")
+    reset = staff.add_parser("reset", help="set a new password (read from stdin); the account's sessions end")
+    reset.add_argument("email")
     return parser
 
 
@@ -171,21 +175,31 @@ def _cmd_staff(settings: Settings, args: argparse.Namespace) -> int:
 
     from sqlalchemy.exc import SQLAlchemyError
 
-    from bot.console.accounts import AccountError, add_staff
+    from bot.console.accounts import AccountError, add_staff, remove_staff, reset_password
     from bot.db import make_engine, migrate
 
-    password = getpass("Password: ") if sys.stdin.isatty() else sys.stdin.readline().rstrip("\r\n")
+    email, password = args.email.strip().lower(), ""
+    if args.staff_command in ("add", "reset"):
+        password = getpass("Password: ") if sys.stdin.isatty() else sys.stdin.readline().rstrip("\r\n")
     engine = make_engine(settings.database_url)
     try:
         migrate(engine)
-        add_staff(engine, args.email, args.role, password)
+        if args.staff_command == "add":
+            add_staff(engine, email, args.role, password)
+            done = f"{email}: {args.role} account created; log in at /console/"
+        elif args.staff_command == "remove":
+            ended, released = remove_staff(engine, email)
+            done = f"{email}: account removed; {ended} session(s) ended"
+            done += f", {released} conversation(s) it held back in the queue"
+        else:
+            done = f"{email}: password reset; {reset_password(engine, email, password)} session(s) ended"
     except AccountError as exc:
         raise UsageError(str(exc)) from exc
     except SQLAlchemyError as exc:
         raise UsageError(f"the database at DATABASE_URL is not usable ({exc.__class__.__name__})") from exc
     finally:
         engine.dispose()
-    print(f"{args.email.strip().lower()}: {args.role} account created; log in at /console/")
+    print(done)
     return 0
 
 

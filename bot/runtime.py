@@ -196,7 +196,7 @@ async def start_runtime(settings: Settings, *, manage_rasa: bool = True) -> Runt
         directory=load_hub_directory(settings),
         referrals=referrals,
         durable=durable,
-        deliveries=Journal(spool / "deliveries.jsonl"),
+        journal=Journal(spool / "deliveries.jsonl"),
         sender=sender,
         claims=SqlDeliveries(sessions),
     )

@@ -1,7 +1,8 @@
 """The hotline staff console at /console: queue, conversations, dead letters, editor and admin views.
 
 Server-rendered (Starlette + autoescaped Jinja2), with one small script for live updates. Every view
-and action requires a login, checks the role, checks the CSRF token on POST and writes the audit log.
+and action requires a login (a session kept in SQL, bot/console/sessions.py), checks the role, checks the
+CSRF token on POST and writes the audit log.
 """
 
 from __future__ import annotations
@@ -17,10 +18,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bot.config import Settings
 from bot.console import admin, conversation, editor, letters, login, queue, recent, referral, scams
 from bot.console.security import Staff, guard
+from bot.console.sessions import SESSION_SECONDS
 
 __all__ = ["COOKIE", "console_app"]
 COOKIE = "infobot_console"
-SESSION_SECONDS = 8 * 3600
 STATIC = Path(__file__).resolve().parent / "static"
 HEADERS = [
     (
@@ -77,6 +78,7 @@ def routes() -> list[Route]:
         Route("/admin/audit", admin.audit_log),
         Route("/admin/staff", admin.staff_list),
         Route("/admin/staff/{user_id:int}/unlock", admin.unlock, methods=["POST"]),
+        Route("/admin/staff/{user_id:int}/role", admin.change_role, methods=["POST"]),
         Route("/static/console.js", script),
     ]
 

@@ -1,4 +1,10 @@
-"""One escalated conversation: transcript, claim, reply, internal note, close with an outcome."""
+"""One escalated conversation: transcript, claim, reply, internal note, close with an outcome.
+
+Every read of a transcript is audited: the page on each view, the live fragment the first time a session
+reads that escalation's transcript without the page (its 2-second refreshes after that are the same view).
+With the conversation store down, claims and closes are still recorded in SQL and the page says what that
+means; nothing answers 500.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from bot.console.canned import canned_replies
-from bot.console.handover import deliver, hand_back_text, set_handed_over
+from bot.console.handover import deliver, follow_handover, hand_back_text
 from bot.console.security import AGENTS, Staff, guard
 from bot.console.web import audit, back, db, flash, render, runtime
 from bot.db.models import Escalation, TranscriptMessage
@@ -18,6 +24,17 @@ from bot.referrals import SERVICES, Hub
 
 OUTCOMES = ("answered", "referred", "no_response", "not_needed", "duplicate")
 TRANSCRIPT_LIMIT = 300
+READ_MEMORY = 50
+"""Escalations whose transcript this session already read (and the audit log has): kept in the cookie."""
+CLAIMED = "You hold this conversation now: the bot stays quiet until you close it."
+CLAIMED_STORE_DOWN = (
+    "You hold this conversation now. The conversation store is unavailable: until it is back the bot reads "
+    "your claim from the database and stays quiet; its own flag is set as soon as the store returns."
+)
+CLOSED_STORE_DOWN = (
+    "The conversation store is unavailable: until it is back the bot reads the close from the database "
+    "and answers this person again; its own flag is cleared as soon as the store returns."
+)
 
 
 def _load(session: Session, escalation_id: int) -> tuple[Escalation, list[TranscriptMessage]] | None:
@@ -68,10 +85,20 @@ async def show(request: Request, staff: Staff, status_code: int = 200) -> Respon
     )
 
 
+def _first_read(request: Request, escalation_id: int) -> bool:
+    """Whether this session reads this escalation's transcript for the first time (then remembered)."""
+    read = [i for i in request.session.get("read", []) if isinstance(i, int)]
+    if escalation_id in read:
+        return False
+    request.session["read"] = [*read, escalation_id][-READ_MEMORY:]
+    return True
+
+
 @guard(*AGENTS)
 async def conversation_page(request: Request, staff: Staff) -> Response:
     response = await show(request, staff)
     if response.status_code == 200:
+        _first_read(request, _id(request))
         await audit(request, staff, "view_conversation", f"escalation:{_id(request)}")
     return response
 
@@ -82,6 +109,8 @@ async def transcript_part(request: Request, staff: Staff) -> Response:
     found = await db(request, lambda s: _load(s, _id(request)))
     if found is None:
         return PlainTextResponse("no such conversation", status_code=404)
+    if _first_read(request, _id(request)):
+        await audit(request, staff, "view_transcript", f"escalation:{_id(request)}")
     return render(request, "_transcript.html", transcript=found[1])
 
 
@@ -102,9 +131,9 @@ async def claim(request: Request, staff: Staff) -> Response:
     if escalation is None:
         flash(request, "Someone else has already claimed this conversation, or it is closed.", "error")
         return back(_url(escalation_id))
-    await set_handed_over(runtime(request), escalation.conversation_id, True)
-    await audit(request, staff, "claim", f"escalation:{escalation_id}")
-    flash(request, "You hold this conversation now: the bot stays quiet until you close it.")
+    quiet = await follow_handover(runtime(request), escalation_id, escalation.conversation_id)
+    await audit(request, staff, "claim" if quiet else "claim_store_down", f"escalation:{escalation_id}")
+    flash(request, CLAIMED if quiet else CLAIMED_STORE_DOWN, "info" if quiet else "error")
     return back(_url(escalation_id))
 
 
@@ -168,7 +197,8 @@ async def close(request: Request, staff: Staff) -> Response:
 
     await db(request, finish)
     rt = runtime(request)
-    await set_handed_over(rt, escalation.conversation_id, False)
+    if not await follow_handover(rt, escalation.id, escalation.conversation_id):
+        flash(request, CLOSED_STORE_DOWN, "error")
     text = hand_back_text(escalation.language)
     result = await deliver(rt, escalation.conversation_id, escalation.channel, text, escalation.language)
     if result.ok:

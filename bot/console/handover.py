@@ -1,7 +1,9 @@
 """A person from the hotline takes a conversation over and hands it back.
 
 The conversation state's `handed_over` flag keeps the bot quiet while staff answer (opt-out words
-still work); it is changed under the conversation's lock so no message is answered half-way.
+still work); it is changed under the conversation's lock so no message is answered half-way, and it follows
+SQL (an escalation of the conversation is claimed). While the store is down the bot reads the claim from
+SQL; the escalation is marked `handover_pending` and the flag is set once the store is back.
 Sending goes through the runtime's OutboundSender: its checks (opted out, WhatsApp's 24-hour window)
 come back as one clear sentence for the console instead of a silent failure. The web chat cannot be pushed
 to: its messages wait in the conversation's state until the page fetches them.
@@ -9,13 +11,20 @@ to: its messages wait in the conversation's state until the page fetches them.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
 from bot.channels.base import ContactStopped, OutboundMessage, SendError
+from bot.db import session_factory
+from bot.db.models import Escalation
 from bot.dialogue.state import ConversationState
 from bot.i18n import N_, translate
 from bot.outbound import OutsideWhatsAppWindow
 from bot.runtime import Runtime
+from bot.state.base import StoreUnavailable
 from bot.webchat import queue_for_web_chat
 
 HAND_BACK = N_(
@@ -25,6 +34,10 @@ HAND_BACK = N_(
 
 
 WEB_CHAT_FULL = "the person's web chat has not fetched the earlier messages yet (page closed?)"
+WEB_CHAT_STORE_DOWN = (
+    "the conversation store is unavailable, and web chat messages wait there until the person's page "
+    "fetches them; try again when it is back"
+)
 
 
 @dataclass(frozen=True)
@@ -38,11 +51,63 @@ def address(conversation_id: str) -> str:
     return conversation_id.split(":", 1)[1]
 
 
-async def set_handed_over(runtime: Runtime, conversation_id: str, value: bool) -> None:
+def _held_in_sql(sessions: sessionmaker[Session], conversation_id: str) -> bool:
+    with sessions() as session:
+        claimed = select(Escalation.id).where(
+            Escalation.conversation_id == conversation_id, Escalation.status == "claimed"
+        )
+        return session.scalars(claimed.limit(1)).first() is not None
+
+
+async def _follow_sql(runtime: Runtime, conversation_id: str) -> None:
+    """Under the conversation's lock, set the quiet flag to what SQL says now (so a claim and a close
+    racing with a late sync end as SQL ends). A conversation the store does not have is left alone:
+    the bot reads SQL for it anyway."""
+    sessions = session_factory(runtime.database)
     async with runtime.store.lock(conversation_id):
-        state = ConversationState.from_dict(await runtime.store.get(conversation_id))
-        state.handed_over = value
+        raw = await runtime.store.get(conversation_id)
+        if raw is None:
+            return
+        state = ConversationState.from_dict(raw)
+        state.handed_over = await asyncio.to_thread(_held_in_sql, sessions, conversation_id)
         await runtime.store.update(conversation_id, state.to_dict())
+
+
+def _mark_pending(sessions: sessionmaker[Session], escalation_id: int, pending: bool) -> None:
+    with sessions.begin() as session:
+        session.execute(
+            update(Escalation).where(Escalation.id == escalation_id).values(handover_pending=pending)
+        )
+
+
+async def follow_handover(runtime: Runtime, escalation_id: int, conversation_id: str) -> bool:
+    """After a claim or a close in SQL: the bot's quiet flag follows. False when the store is down (the
+    escalation is marked and the flag follows once it is back)."""
+    try:
+        await _follow_sql(runtime, conversation_id)
+    except StoreUnavailable:
+        await asyncio.to_thread(_mark_pending, session_factory(runtime.database), escalation_id, True)
+        return False
+    return True
+
+
+def _pending(sessions: sessionmaker[Session]) -> list[tuple[int, str]]:
+    with sessions() as session:
+        query = select(Escalation.id, Escalation.conversation_id).where(Escalation.handover_pending)
+        return [(row.id, row.conversation_id) for row in session.execute(query.order_by(Escalation.id))]
+
+
+async def heal_pending_handovers(runtime: Runtime) -> int:
+    """Set the quiet flags the store missed while it was down; stops at the first sign it still is.
+    Returns how many escalations were settled."""
+    sessions = session_factory(runtime.database)
+    settled = 0
+    for escalation_id, conversation_id in await asyncio.to_thread(_pending, sessions):
+        if conversation_id:
+            await _follow_sql(runtime, conversation_id)  # StoreUnavailable: the next pass retries
+        await asyncio.to_thread(_mark_pending, sessions, escalation_id, False)
+        settled += 1
+    return settled
 
 
 async def deliver(
@@ -55,10 +120,14 @@ async def deliver(
         return Delivery(False, f"Not sent — outside WhatsApp's 24-hour window: {exc}.")
     except ContactStopped as exc:
         return Delivery(False, f"Not sent — {exc}.")
+    except SendError as exc:  # e.g. neither the store nor the database can say whether they opted out
+        return Delivery(False, f"Not sent — {exc}.")
     if channel == "rest":
-        if not await queue_for_web_chat(runtime.store, conversation_id, text, language):
-            return Delivery(False, f"Not sent — {WEB_CHAT_FULL}.")
-        return Delivery(True)
+        try:
+            queued = await queue_for_web_chat(runtime.store, conversation_id, text, language)
+        except StoreUnavailable:
+            return Delivery(False, f"Not sent — {WEB_CHAT_STORE_DOWN}.")
+        return Delivery(True) if queued else Delivery(False, f"Not sent — {WEB_CHAT_FULL}.")
     message = OutboundMessage(
         recipient=address(conversation_id),
         text=text,

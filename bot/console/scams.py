@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bot.console.security import ROLES, Staff, aware, guard
+from bot.console.security import ROLES, guard
+from bot.console.sessions import Staff, aware
 from bot.console.web import audit, db, render
 from bot.db.models import ScamReport
 

@@ -15,7 +15,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
-from bot.console.security import Staff, aware, csrf_token, current_staff
+from bot.console.security import csrf_token, current_staff
+from bot.console.sessions import Staff, aware
 from bot.db import session_factory
 from bot.db.models import AuditEntry
 from bot.runtime import Runtime
@@ -80,7 +81,14 @@ def flash(request: Request, text: str, kind: str = "info") -> None:
 
 def render(request: Request, name: str, status_code: int = 200, **context: Any) -> Response:
     notices = request.session.pop("flash", []) if "session" in request.scope else []
-    context = {"staff": current_staff(request), "csrf": csrf_token(request), "notices": notices, **context}
+    health = getattr(request.state, "health", [])
+    context = {
+        "staff": current_staff(request),
+        "csrf": csrf_token(request),
+        "notices": notices,
+        "health": health,
+        **context,
+    }
     response = templates.TemplateResponse(request, name, context, status_code=status_code)
     response.headers["Cache-Control"] = "no-store"
     return response

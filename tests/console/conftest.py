@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from httpx import Response
 from starlette.testclient import TestClient
 
 from bot.app import create_app
@@ -36,14 +38,30 @@ def csrf_of(html: str) -> str:
     return found.group(1)
 
 
-def log_in(client: TestClient, email: str, password: str = PASSWORD) -> str:
-    """Logs in; returns the CSRF token of the new session."""
+def try_login(client: TestClient, email: str, password: str = PASSWORD) -> Response:
     token = csrf_of(client.get("/console/login").text)
-    response = client.post(
+    return client.post(
         "/console/login", data={"email": email, "password": password, "csrf": token}, follow_redirects=False
     )
+
+
+def log_in(client: TestClient, email: str, password: str = PASSWORD) -> str:
+    """Logs in; returns the CSRF token of the new session."""
+    response = try_login(client, email, password)
     assert response.status_code == 303, response.text
     return csrf_of(client.get("/console/login").text)
+
+
+@contextmanager
+def from_address(client: TestClient, host: str) -> Iterator[None]:
+    """Requests from another client address (what uvicorn puts in the scope), on the same running app."""
+    transport = client._transport
+    before = transport.client
+    transport.client = (host, 50000)
+    try:
+        yield
+    finally:
+        transport.client = before
 
 
 @dataclass

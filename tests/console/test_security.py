@@ -1,18 +1,19 @@
-"""Console security: login required everywhere, roles, CSRF, inert migrant text, cookie flags, lockout."""
+"""Console security: login required everywhere, roles, CSRF, inert migrant text, cookie flags.
+
+Sessions and lockout have their own files (test_sessions.py, test_lockout.py)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from bot.console import COOKIE, routes
 from bot.db import make_engine, session_factory
-from bot.db.models import AuditEntry, Escalation, StaffUser
-from tests.console.conftest import PASSWORD, Console, console_for, csrf_of, log_in
+from bot.db.models import AuditEntry, Escalation
+from tests.console.conftest import PASSWORD, Console, console_for, log_in
 
 PUBLIC = {"/login"}
 
@@ -111,29 +112,28 @@ def test_session_cookie_is_httponly_and_lax_on_plain_http(console: Console) -> N
     assert {"httponly", "samesite=lax"} <= flags and "secure" not in flags
 
 
-def test_five_failed_logins_lock_the_account_for_fifteen_minutes(console: Console) -> None:
-    client = console.client
-    for _ in range(5):
-        token = csrf_of(client.get("/console/login").text)
-        bad = client.post(
-            "/console/login", data={"email": "agent@example.org", "password": "nope", "csrf": token}
+def transcript_audits(console: Console) -> list[tuple[str, str, str | None]]:
+    with session_factory(make_engine(console.settings.database_url))() as session:
+        rows = session.scalars(
+            select(AuditEntry).where(AuditEntry.action.in_(("view_transcript", "view_conversation")))
         )
-        assert bad.status_code == 401
-    token = csrf_of(client.get("/console/login").text)
-    locked = client.post(
-        "/console/login", data={"email": "agent@example.org", "password": PASSWORD, "csrf": token}
-    )
-    assert locked.status_code == 401 and "locked for 15 minutes" in locked.text
-    engine = make_engine(console.settings.database_url)
-    with session_factory(engine).begin() as session:
-        until = session.scalars(
-            select(StaffUser.locked_until).where(StaffUser.email == "agent@example.org")
-        ).one()
-        assert until is not None
-        session.execute(
-            update(StaffUser).values(locked_until=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1))
-        )
-        actions = session.scalars(select(AuditEntry.action)).all()
-    assert actions.count("login_failed") == 4 and "login_locked" in actions
-    log_in(client, "agent@example.org")
-    assert client.get("/console/").status_code == 200
+        return [(a.actor, a.action, a.target) for a in rows]
+
+
+def test_every_transcript_read_is_audited_once_per_session_and_escalation(console: Console) -> None:
+    """The live fragment read on its own is audited; its refreshes (every 2 s) and the page's own are not
+    audited again in the same session; the page is audited on every view."""
+    console.escalate("+50600000003")
+    console.escalate("+50600000004")
+    log_in(console.client, "agent@example.org")
+    for _ in range(3):
+        assert console.client.get("/console/conversations/1/transcript").status_code == 200
+    assert transcript_audits(console) == [("agent@example.org", "view_transcript", "escalation:1")]
+    console.client.get("/console/conversations/2")
+    console.client.get("/console/conversations/2/transcript")
+    console.client.get("/console/conversations/2")
+    assert transcript_audits(console)[1:] == [("agent@example.org", "view_conversation", "escalation:2")] * 2
+    console.client.cookies.clear()
+    log_in(console.client, "admin@example.org")
+    console.client.get("/console/conversations/1/transcript")
+    assert transcript_audits(console)[-1] == ("admin@example.org", "view_transcript", "escalation:1")

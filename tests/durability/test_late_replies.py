@@ -44,8 +44,8 @@ async def test_a_reply_not_ready_in_time_is_sent_through_the_api_once(
         assert texts(await worker.twilio("hola", sid)) == []  # Twilio's retry: already answered
         await asyncio.sleep(0.3)
         assert len(sent_bodies(fake_twilio)) == 1
-        assert worker.runtime.conversations.deliveries is not None
-        assert worker.runtime.conversations.deliveries.pending() == []
+        journal = worker.runtime.conversations.deliveries.journal
+        assert journal is not None and journal.pending() == []
 
 
 class HangingNlu:
@@ -72,7 +72,7 @@ def _take_the_delivery_then_die(tmp_path: str, api_url: str, redis_url: str, sid
             Path(tmp_path), FakeProvider(lambda r: (500, {}), url=api_url), REDIS_URL=redis_url
         )
         runtime = await start_runtime(settings, manage_rasa=False)
-        runtime.conversations.claim_seconds = 1
+        runtime.conversations.deliveries.claim_seconds = 1
         runtime.conversations.nlu = HangingNlu(runtime.nlu.client)  # type: ignore[assignment]
         inbound = InboundMessage(
             channel="whatsapp",
@@ -106,13 +106,15 @@ async def test_a_late_reply_survives_its_worker_being_killed_and_is_sent_once(
     [journaled] = Journal(settings.var_dir / "spool" / "deliveries.jsonl").pending()
     assert journaled.data["message_id"] == sid and sent_bodies(fake_twilio) == []
     async with running_bot(settings) as restarted:  # recovers at start, then every 10 s
-        restarted.runtime.conversations.claim_seconds = 1  # as the killed worker's: recover after 1 s
+        restarted.runtime.conversations.deliveries.claim_seconds = (
+            1  # as the killed worker's: recover after 1 s
+        )
         [sent] = await sends(fake_twilio, 1, within=15)
         assert sent["To"] == "whatsapp:+50677776666" and sent["From"] == "whatsapp:+14155238886"
         assert await restarted.runtime.conversations.recover_deliveries() == 0
         assert texts(await restarted.twilio("hola", sid, "+50677776666")) == []  # Twilio's retry
         await asyncio.sleep(0.3)
         assert len(sent_bodies(fake_twilio)) == 1
-        assert restarted.runtime.conversations.deliveries is not None
-        assert restarted.runtime.conversations.deliveries.pending() == []
+        journal = restarted.runtime.conversations.deliveries.journal
+        assert journal is not None and journal.pending() == []
     assert TWILIO_SID in fake_twilio.requests[0].path

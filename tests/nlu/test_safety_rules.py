@@ -6,6 +6,7 @@ of its examples), in es, en, fr and ht; ordinary questions and look-alikes must 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -167,3 +168,33 @@ def test_a_broken_rules_file_is_refused_with_the_place_named(tmp_path: Path) -> 
     broken.write_text("- just a list\n")
     with pytest.raises(SafetyRulesError, match="languages"):
         load_rules(broken)
+
+
+def test_on_the_held_out_lines_emergencies_are_found_and_other_questions_left_to_the_menu() -> None:
+    """A floor on tests/nlu/heldout.jsonl (1,444 lines, es/en/fr/ht), measured without the NLU: the rules
+    must find emergencies and requests for a person, and rarely take another question for them.
+    (First look, before the rules were adjusted on this file: emergency 65/78, ask_human 52/75, other
+    intents caught 13/1,291 of which 7 as emergencies.) Run with -s to see the figures."""
+    rules = safety_rules()
+    found: dict[str, list[int]] = {
+        "emergency": [0, 0],
+        "ask_human": [0, 0],
+        "other": [0, 0],
+        "other_emergency": [0, 0],
+    }
+    for line in (Path(__file__).parent / "heldout.jsonl").read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        match = rules.match(row["text"])
+        got = match.intent if match else None
+        if row["intent"] in ("emergency", "ask_human"):
+            found[row["intent"]][0] += got == row["intent"]
+            found[row["intent"]][1] += 1
+        else:
+            for key, hit in (("other", got is not None), ("other_emergency", got == "emergency")):
+                found[key][0] += hit
+                found[key][1] += 1
+    print({key: f"{hit}/{total}" for key, (hit, total) in found.items()})
+    assert found["emergency"][0] >= 0.95 * found["emergency"][1]
+    assert found["ask_human"][0] >= 0.90 * found["ask_human"][1]
+    assert found["other"][0] <= 0.02 * found["other"][1]
+    assert found["other_emergency"][0] <= 0.01 * found["other_emergency"][1]
