@@ -110,6 +110,28 @@ def report(run: RunRecord) -> None:
     print(f"{verdict}: " + ", ".join(f"{k} {'ok' if v else 'FAILED'}" for k, v in targets.items()))
 
 
+def dump(run: RunRecord, path: Path) -> None:
+    """Every message with its deliveries and answers (times from the start), one JSON line each."""
+    with path.open("w") as out:
+        for m in run.messages:
+            line = {
+                "sid": m.sid,
+                "conversation": m.sender.conversation_id,
+                "kind": m.kind,
+                "text": m.text,
+                "duplicate": m.duplicate,
+                "sent": round((m.first_sent or run.t0) - run.t0, 3),
+                "attempts": [
+                    [a.worker, round(a.started - run.t0, 3), a.outcome, round(a.seconds, 3)]
+                    for d in run.deliveries
+                    if d.message is m
+                    for a in d.attempts
+                ],
+                "answers": [[a.via, round(a.at - run.t0, 3), a.bodies] for a in m.answers],
+            }
+            out.write(json.dumps(line, ensure_ascii=False) + "\n")
+
+
 def _counts(counter: collections.Counter[str]) -> str:
     return ", ".join(f"{k} {v}" for k, v in counter.most_common())
 

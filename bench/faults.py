@@ -59,7 +59,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from fault_report import Phase, RunRecord, report
+from fault_report import Phase, RunRecord, dump, report
 from fault_services import (
     CutProxy,
     PostgresCluster,
@@ -422,7 +422,10 @@ async def run(args: argparse.Namespace) -> None:
             await asyncio.gather(*jobs)
             bench.mark("last delivery answered")
             settled = await bench.settle(messages, senders)
-            report(bench.record(senders, messages, settled))
+            record = bench.record(senders, messages, settled)
+            report(record)
+            if args.keep:
+                dump(record, work / "messages.jsonl")
             print(f"load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
         finished = True
     finally:
@@ -443,7 +446,11 @@ def main() -> None:
     parser.add_argument(
         "--commit", help="run the workers from this commit (git archive), not from the working tree"
     )
-    parser.add_argument("--keep", action="store_true", help="keep the worker logs and var directories")
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the logs, var directories and messages.jsonl (every delivery and answer)",
+    )
     args = parser.parse_args()
     if args.quick and args.deliveries == parser.get_default("deliveries"):
         args.deliveries = 1000
