@@ -54,7 +54,8 @@ def add_staff(engine: Engine, email: str, role: str, password: str) -> None:
 
 
 def remove_staff(engine: Engine, email: str) -> tuple[int, int]:
-    """Delete the account; its sessions end and the conversations it held go back to the queue.
+    """Delete the account; its sessions end and the conversations it held go back to the queue (the bot
+    answers them again until someone claims them: their quiet flag follows at the console's next pass).
     Returns (sessions ended, conversations released)."""
     email = _email(email)
     with session_factory(engine).begin() as session:
@@ -63,7 +64,7 @@ def remove_staff(engine: Engine, email: str) -> tuple[int, int]:
         released = session.execute(
             update(Escalation)
             .where(Escalation.status == "claimed", Escalation.claimed_by == email)
-            .values(status="open", claimed_by=None, claimed_at=None)
+            .values(status="open", claimed_by=None, claimed_at=None, handover_pending=True)
         )
         session.delete(user)
         session.add(AuditEntry(actor="cli", action="staff_remove", target=email))

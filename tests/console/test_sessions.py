@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import time
 
 import pytest
 from sqlalchemy import select, update
 from starlette.testclient import TestClient
 
 from bot.cli import main
-from bot.console import COOKIE
+from bot.console import COOKIE, health
 from bot.db import make_engine, session_factory
-from bot.db.models import AuditEntry, ConsoleSession, StaffUser
+from bot.db.models import AuditEntry, ConsoleSession, Escalation, StaffUser
 from tests.console.conftest import Console, create_staff, log_in, try_login
+from tests.helpers.app import say
 
 
 def cookie_of(client: TestClient) -> str:
@@ -155,3 +157,30 @@ def test_the_admin_sees_open_sessions_per_account(console: Console) -> None:
     html = console.client.get("/console/admin/staff").text
     row = html.split('data-staff="agent@example.org"', 1)[1].split("</tr>", 1)[0]
     assert "<td>agent</td><td>1</td>" in row
+
+
+def test_removing_an_agent_puts_the_conversations_they_held_back_in_the_queue(
+    console: Console, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(health, "CHECK_SECONDS", 0.0)
+    console.escalate("+50600000021")
+    token = log_in(console.client, "agent@example.org")
+    console.client.post("/console/conversations/1/claim", data={"csrf": token})
+    assert say(console.client, "+50600000021", "hola?") == []  # held: the bot is quiet
+    assert cli(console, monkeypatch, ["staff", "remove", "agent@example.org"]) == 0
+    assert "1 conversation(s) it held back in the queue" in capsys.readouterr().out
+    console.client.cookies.clear()
+    log_in(console.client, "admin@example.org")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and (pending := escalation(console).handover_pending):
+        console.client.get("/console/queue/rows")
+        time.sleep(0.1)
+    assert not pending and (escalation(console).status, escalation(console).claimed_by) == ("open", None)
+    assert say(console.client, "+50600000021", "hola") != []  # open again: the bot answers until a claim
+
+
+def escalation(console: Console) -> Escalation:
+    with session_factory(make_engine(console.settings.database_url))() as session:
+        row = session.get(Escalation, 1)
+        assert row is not None
+        return row
