@@ -156,13 +156,15 @@ class RasaServer:
     async def _terminate(self) -> None:
         """SIGTERM to Rasa's process group, SIGKILL if it is still there 10 s later."""
         proc = self.process
-        if proc is None or proc.returncode is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            await asyncio.wait_for(proc.wait(), timeout=10)
-        except TimeoutError:
+        if proc is not None and proc.returncode is None:
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            await proc.wait()
+                os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                await asyncio.wait_for(proc.wait(), timeout=10)
+            except TimeoutError:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                await proc.wait()
+        if self._drain is not None:  # its stderr is at its end now; a task left pending warns at exit
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._drain, timeout=5)

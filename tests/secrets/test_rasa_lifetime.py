@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from bot.config import PROJECT_ROOT
-from bot.nlu.server import free_port
+from bot.nlu.server import RasaServer, free_port
 from bot.nlu.training import train
 
 pytestmark = pytest.mark.rasa
@@ -29,9 +29,10 @@ STOP_SECONDS = 60.0
 
 
 @pytest.fixture(scope="module")
-def trained() -> None:
+def trained() -> Path:
     """The model the started services load (trained once, normally already up to date)."""
-    train(PROJECT_ROOT, PROJECT_ROOT / "intents", PROJECT_ROOT / "models")
+    model, _ = train(PROJECT_ROOT, PROJECT_ROOT / "intents", PROJECT_ROOT / "models")
+    return model
 
 
 def children(pid: int) -> list[int]:
@@ -133,7 +134,7 @@ CASES = [
 
 @pytest.mark.parametrize(("command", "signum"), CASES, ids=[f"{c}-{s.name}" for c, s in CASES])
 def test_no_rasa_server_outlives_infobot(
-    trained: None, environment: dict[str, str], command: str, signum: signal.Signals
+    trained: Path, environment: dict[str, str], command: str, signum: signal.Signals
 ) -> None:
     port = free_port()
     arguments = ["chat", "--lang", "es"] if command == "chat" else ["serve", "--port", str(port)]
@@ -168,3 +169,15 @@ def test_no_rasa_server_outlives_infobot(
             if pid is not None and alive(pid):
                 os.kill(pid, signal.SIGKILL)
         service.process.wait(timeout=STOP_SECONDS)
+
+
+async def test_a_rasa_that_cannot_start_says_why_and_leaves_nothing_behind(trained: Path) -> None:
+    """Its port is taken: Rasa exits, and the error carries Rasa's own last line for the operator."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        server = RasaServer(PROJECT_ROOT, trained, port=taken.getsockname()[1], start_timeout=START_SECONDS)
+        with pytest.raises(RuntimeError, match="rasa exited with code") as failed:
+            await server.start()
+    assert "no output" not in str(failed.value), str(failed.value)
+    assert server.process is not None and not alive(server.process.pid)
