@@ -111,11 +111,11 @@ def respond(
         return _finish(ctx, [replies.say(ctx.to, lang, lead)])
     st.language = choose_language(st.language, parse)
     payload = _choice_payload(st, text)
-    if payload is None:
+    if payload is None and parse.intent != "emergency":  # "me quieren matar en Tapachula" is not a place
         payload = _awaited_answer(st, parse)
     if payload is not None:
         return _finish(ctx, _on_payload(ctx, payload))
-    if st.awaiting == "place":
+    if st.awaiting == "place" and parse.intent != "emergency":
         return _finish(ctx, referral.choose_hub(st, ctx.to, ctx.lang, text, directory))
     st.awaiting = None if st.awaiting in ("sex", "age") else st.awaiting
     if cc := mentioned_country(text):
