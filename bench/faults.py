@@ -21,7 +21,8 @@ Faults, at 15 %, 35 % and 55 % of the planned run: Redis SIGKILLed and restarted
 database cut (every connection closed, new ones refused) for 10 s; one worker SIGKILLed while requests
 are in flight on it (it waits up to 10 s for 2, then 10 s for 1) and started again 2 s later, as a
 supervisor would.
-`--quick`: 1,000 deliveries, Redis down 3 s, database cut 5 s.
+`--quick`: 1,000 deliveries, Redis down 3 s, database cut 5 s. `--no-restart`: the killed worker stays
+down, as a machine lost with its disk (its journal is never replayed).
 
 At the end it waits (up to `--settle` s) for late replies and journal replays, then prints replies lost
 and duplicated, escalations and opt-outs recorded in PostgreSQL against those sent, and latency per phase
@@ -275,6 +276,8 @@ class FaultBench:
         victim.kill()
         self.events.append((window, f"waiting for requests in flight on {victim.name}", "worker down"))
         self.mark(f"{victim.name} killed (SIGKILL) with {busy} requests in flight")
+        if self.args.no_restart:  # a machine lost with its disk: its journal never comes back
+            return
         await asyncio.sleep(2)
         seconds = await asyncio.to_thread(victim.start)
         self.mark(f"{victim.name} restarted and healthy ({seconds:.1f} s to start)", "after worker")
@@ -441,6 +444,11 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=20.0, help="deliveries per second")
     parser.add_argument("--quick", action="store_true", help="1,000 deliveries and shorter faults")
     parser.add_argument("--no-faults", action="store_true", help="the same traffic without faults")
+    parser.add_argument(
+        "--no-restart",
+        action="store_true",
+        help="the killed worker stays down (a machine lost, disk and all)",
+    )
     parser.add_argument("--settle", type=float, default=90.0, help="seconds to wait for late replies")
     parser.add_argument("--seed", type=int, default=12)
     parser.add_argument(
