@@ -39,7 +39,7 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.channels.base import InboundMessage, OutboundMessage
+from bot.channels.base import ContactStopped, InboundMessage, OutboundMessage, SendError
 from bot.journal import Entry, Journal, in_file_thread
 from bot.outbound import OutboundSender
 from bot.state.base import ConversationStore, Delivery, StoreUnavailable
@@ -65,6 +65,8 @@ class Handled:
     replies: list[OutboundMessage]
     ok: bool
     """False when the turn failed and the replies are an apology: the claim is released, not completed."""
+    events: tuple[str, ...] = ()
+    """The names of the turn's events (an opt-out's confirmation is sent even late)."""
 
 
 @dataclass(frozen=True)
@@ -199,6 +201,8 @@ class Deliveries:
         claim: _Claim,
         answer: asyncio.Future[Receipt] | None,
         render: Render | None = None,
+        *,
+        recovering: bool = False,
     ) -> list[OutboundMessage]:
         """Process under a renewed claim, answer (in the webhook's response or through the API), then
         complete; any failure releases the claim so the provider's retry, or the recovery, answers."""
@@ -209,7 +213,7 @@ class Deliveries:
                 rendered = render(handled.replies) if render is not None else ""
                 answer.set_result(Receipt("answered", handled.replies, rendered))
             else:
-                await self._send(inbound, handled.replies)
+                await self._send(inbound, handled, late=recovering or answer is not None)
         except BaseException:
             renewal.cancel()
             await self._release(claim)
@@ -223,11 +227,26 @@ class Deliveries:
                 log.error("deliveries journal unwritable (%s)", exc)
         return handled.replies
 
-    async def _send(self, inbound: InboundMessage, replies: list[OutboundMessage]) -> None:
+    async def _send(self, inbound: InboundMessage, handled: Handled, *, late: bool) -> None:
+        """Through the provider's API. A late reply is not sent to a person who opted out meanwhile
+        (unless it is the confirmation of that opt-out)."""
         if self.sender is None:
             raise RuntimeError("no sender: replies to this channel cannot be sent outside a webhook answer")
-        for reply in replies:
+        if late and "opted_out" not in handled.events and await self._opted_out(inbound):
+            log.info("a late reply was not sent: the person opted out meanwhile")
+            return
+        for reply in handled.replies:
             await self.sender.send(inbound.conversation_id, reply)
+
+    async def _opted_out(self, inbound: InboundMessage) -> bool:
+        assert self.sender is not None
+        try:
+            await self.sender.check_allowed(inbound.conversation_id, inbound.channel)
+        except ContactStopped:
+            return True
+        except SendError:  # cannot tell (or outside WhatsApp's window: the provider will say so)
+            return False
+        return False
 
     async def _renew(self, claim: _Claim) -> None:
         while claim.key is not None:
@@ -296,7 +315,9 @@ class Deliveries:
                 await in_file_thread(self.journal.mark_done, entry.key)
             elif found is Delivery.NEW:
                 try:
-                    await self._answer(inbound, _Claim(key, token, entry, bool(in_sql)), None)
+                    await self._answer(
+                        inbound, _Claim(key, token, entry, bool(in_sql)), None, recovering=True
+                    )
                     answered += 1
                 except Exception as exc:  # noqa: BLE001 - kept in the journal for the next pass
                     log.error("recovering a delivery failed (%s)", exc.__class__.__name__)

@@ -163,7 +163,7 @@ class ConversationService:
         messages = [
             replace(m, channel=inbound.channel, reply_from=turn.state.reply_from) for m in turn.messages
         ]
-        return Handled(messages, True)
+        return Handled(messages, True, tuple(e.name for e in turn.events))
 
     async def _remembered(self, person: str) -> ConversationState:
         """A conversation the store does not have (new, expired, Redis lost or down): what SQL knows

@@ -7,12 +7,14 @@ import asyncio
 import multiprocessing
 import os
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 import bot.webhooks
-from bot.channels.base import InboundMessage
+from bot.channels.base import InboundMessage, OutboundMessage
+from bot.deliveries import Handled
 from bot.journal import Journal
 from bot.nlu.types import NluResult
 from bot.runtime import start_runtime
@@ -118,3 +120,20 @@ async def test_a_late_reply_survives_its_worker_being_killed_and_is_sent_once(
         journal = restarted.runtime.conversations.deliveries.journal
         assert journal is not None and journal.pending() == []
     assert TWILIO_SID in fake_twilio.requests[0].path
+
+
+async def test_a_late_reply_is_not_sent_to_a_person_who_opted_out_meanwhile(
+    tmp_path: Path, fake_twilio: FakeProvider
+) -> None:
+    """The turn was decided, then the person wrote STOP before its late reply went out."""
+    async with running_bot(bot_settings(tmp_path, fake_twilio, **NO_LIMITS)) as worker:
+        assert texts(await worker.twilio("STOP", "SMstop1", "+50671000001"))
+        deliveries = worker.runtime.conversations.deliveries
+        inbound = InboundMessage(channel="whatsapp", sender="+50671000001", text="hola", message_id="SMx")
+        ours = "whatsapp:+14155238886"
+        reply = OutboundMessage(recipient="+50671000001", text="Menú", channel="whatsapp", reply_from=ours)
+        await deliveries._send(inbound, Handled([reply], True, ("answered",)), late=True)
+        assert sent_bodies(fake_twilio) == []
+        confirmation = replace(reply, text="No recibirá más")
+        await deliveries._send(inbound, Handled([confirmation], True, ("opted_out",)), late=True)
+        assert [s["Body"] for s in sent_bodies(fake_twilio)] == ["No recibirá más"]
