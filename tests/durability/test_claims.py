@@ -130,3 +130,18 @@ def test_workers_claiming_at_once_in_postgresql_get_one_new() -> None:
             found = list(pool.map(lambda t, n=n: claims.claim(f"twilio:SQ{n}x", f"t{t}", 30), range(8)))
             assert sorted(f.value for f in found) == ["in_progress"] * 7 + ["new"]
     engine.dispose()
+
+
+async def test_redis_says_when_its_memory_began_so_a_restart_that_lost_it_is_noticed() -> None:
+    import redis
+
+    url = require_redis()  # an empty database, as after a restart without persistence
+    store = RedisStore(url, ttl_seconds=60, secret_key=SECRET)
+    redis.Redis.from_url(url).set("infobot:since", b"1000.0")  # a memory that began long ago
+    await store.claim_delivery("twilio:SMm1", "t", 30)
+    assert store.memory_since == 1000.0
+    redis.Redis.from_url(url).flushdb()  # Redis lost everything
+    before = time.time()
+    await store.claim_delivery("twilio:SMm2", "t", 30)
+    assert store.memory_since >= before  # young: the service asks SQL as well
+    await store.aclose()
