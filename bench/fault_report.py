@@ -158,7 +158,23 @@ def _escalations(run: RunRecord) -> bool:
         f"escalation; {len(recorded - wanted)} other people escalated (e.g. repeated fallback); "
         f"{len(run.escalations)} rows"
     )
+    by_id = {s.conversation_id: s for s in run.senders}
+    for cid in sorted(missing)[:5]:
+        cries_of = [m for m in by_id[cid].messages if m.kind in ("emergency", "human")]
+        print(
+            "    missing: "
+            + "; ".join(
+                f"{m.kind} {m.text!r} sent @{(m.first_sent or 0.0) - run.t0:.1f}s answered by "
+                f"{_answered_by(m)}"
+                for m in cries_of
+            )
+        )
     return bool(wanted) and not missing
+
+
+def _answered_by(message: Message) -> str:
+    """Who answered: the workers whose TwiML carried a reply, 'REST' for a late reply."""
+    return "+".join(a.worker or "REST" for a in message.answers) or "nobody"
 
 
 def _opt_outs(run: RunRecord) -> bool:

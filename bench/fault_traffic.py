@@ -83,6 +83,8 @@ class Answer:
     """When it reached the person: the HTTP response, or the first REST message of the group."""
     bodies: list[str]
     via: str  # "twiml" or "rest"
+    worker: str = ""
+    """The worker whose TwiML it was (REST messages do not say which worker sent them)."""
     last: float = 0.0
 
 

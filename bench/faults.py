@@ -167,7 +167,7 @@ class FaultBench:
             now = time.monotonic()
             delivery.attempts.append(Attempt(started, now - started, outcome, worker.name))
             if status == 200 and (bodies := twiml_bodies(response.text)):
-                message.answers.append(Answer(now, bodies, "twiml"))
+                message.answers.append(Answer(now, bodies, "twiml", worker.name))
             if 0 < status < 500:
                 break
             if attempt < len(RETRY_DELAYS):
