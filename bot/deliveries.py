@@ -109,6 +109,8 @@ class Deliveries:
         self.store, self._process, self.journal = store, process, journal
         self.sender, self.claims, self.claim_seconds = sender, claims, claim_seconds
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._completed: list[str] = []
+        self._writer: asyncio.Task[None] | None = None
 
     def _background(self, coroutine: Any) -> asyncio.Task[Any]:
         task = asyncio.get_running_loop().create_task(coroutine)
@@ -270,7 +272,16 @@ class Deliveries:
         except StoreUnavailable:
             log.error("store unavailable: completion recorded in SQL only")
         if self.claims is not None:
-            self._background(self._in_sql(self.claims.complete, claim.key))
+            self._completed.append(claim.key)
+            if self._writer is None or self._writer.done():
+                self._writer = self._background(self._write_completions())
+
+    async def _write_completions(self) -> None:
+        """Group commit: completions that arrive while one batch is written share the next."""
+        assert self.claims is not None
+        while self._completed:
+            batch, self._completed = self._completed, []
+            await self._in_sql(self.claims.complete, *batch)
 
     async def _release(self, claim: _Claim) -> None:
         if claim.key is None:
