@@ -1,8 +1,9 @@
 """The parts the fault benchmark starts, breaks and stops: Redis, PostgreSQL, a cuttable TCP proxy in
 front of PostgreSQL, a recording fake of Twilio's REST API and `infobot serve` workers.
 
-Everything listens on free loopback ports and lives in one temporary directory; `stop()` of each part is
-safe to call twice and after a failed start, so bench/faults.py can tear everything down on any error.
+Everything listens on free loopback ports and keeps its files in temporary directories; `stop()` of each
+part is safe to call twice and after a failed start, so bench/faults.py can tear everything down on any
+error.
 """
 
 from __future__ import annotations
@@ -148,7 +149,6 @@ class CutProxy:
         self._thread = threading.Thread(target=self._loop.run_forever, name="cut-proxy", daemon=True)
         self._server: asyncio.Server | None = None
         self._open: set[asyncio.StreamWriter] = set()
-        self.connections = 0
 
     def _call(self, coroutine: Any) -> Any:
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout=10)
@@ -161,7 +161,6 @@ class CutProxy:
         self._server = await asyncio.start_server(self._accept, "127.0.0.1", self.port, reuse_address=True)
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.connections += 1
         try:
             up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
         except OSError:
