@@ -11,10 +11,10 @@ Exactly once, for provider deliveries: claim → process → complete.
 - A retry that arrives while the first delivery is still being processed also gets nothing (empty
   TwiML, or 200 for Telegram): the first will answer, and if its worker dies, the journal below does.
 - Redis forgets (restarted empty) and goes down: every answered delivery is also written to SQL
-  (bot/state/sql_deliveries.py), and while the store cannot vouch — down, or its memory younger than
-  DISTRUST_SECONDS — claims are taken in SQL too, shared by the workers. Store and database both
-  unavailable: the message is processed anyway and the risk said in the log — better a rare duplicate
-  than a lost message.
+  (bot/state/sql_deliveries.py, in group commits). While the store's memory is younger than
+  DISTRUST_SECONDS, SQL is read as well (answered before the restart?); while the store is down, the
+  claim itself is taken in SQL, shared by the workers. Store and database both unavailable: the message
+  is processed anyway and the risk said in the log — better a rare duplicate than a lost message.
 
 Late replies survive a restart: a claimed delivery is written to the deliveries journal (bot/journal.py,
 fsynced) before it is processed and marked done once its replies are given (in the TwiML answer, or
@@ -169,33 +169,34 @@ class Deliveries:
     async def _take(
         self, key: str, token: str, *, store_required: bool = False
     ) -> tuple[Delivery, bool | None]:
-        """Claim in the store; in SQL as well while the store cannot vouch (down, or its memory younger
-        than DISTRUST_SECONDS). Returns the claim and whether SQL holds it too — None when neither could
-        be asked (the delivery is processed: better a rare duplicate than a lost message)."""
+        """Claim in the store. While the store cannot vouch, SQL is asked too: its memory younger than
+        DISTRUST_SECONDS (restarted empty: a read of what SQL knows suffices, the store still excludes
+        other workers), or down (the claim itself is taken in SQL, shared by the workers). Returns the
+        claim and whether SQL holds it — None when neither could be asked (the delivery is processed:
+        better a rare duplicate than a lost message)."""
         try:
             found = await self.store.claim_delivery(key, token, self.claim_seconds)
-            trusted = time.time() - self.store.memory_since > DISTRUST_SECONDS
+            store_up, trusted = True, time.time() - self.store.memory_since > DISTRUST_SECONDS
         except StoreUnavailable:
             if store_required:
                 raise
             log.error("store unavailable: the delivery is claimed in SQL")
-            found, trusted = Delivery.NEW, False
+            found, store_up, trusted = Delivery.NEW, False, False
         if found is not Delivery.NEW or trusted or self.claims is None:
             return found, False
+        ask = self.claims.state if store_up else self.claims.claim
         try:
             in_sql = await asyncio.wait_for(
-                asyncio.to_thread(self.claims.claim, key, token, self.claim_seconds), SQL_CLAIM_SECONDS
+                asyncio.to_thread(ask, key, token, self.claim_seconds), SQL_CLAIM_SECONDS
             )
         except (SQLAlchemyError, TimeoutError) as exc:
-            log.error(
-                "cannot dedupe, store and database unavailable (%s): processing", exc.__class__.__name__
-            )
+            log.error("cannot dedupe in SQL (%s): processing the delivery", exc.__class__.__name__)
             return Delivery.NEW, None
-        if in_sql is Delivery.DONE:
+        if in_sql is Delivery.DONE and store_up:
             await self._complete(_Claim(key, token, None))
-        elif in_sql is Delivery.IN_PROGRESS:
+        elif in_sql is Delivery.IN_PROGRESS and store_up:
             await self._release(_Claim(key, token, None))
-        return in_sql, in_sql is Delivery.NEW
+        return in_sql, in_sql is Delivery.NEW and not store_up
 
     async def _answer(
         self,

@@ -1,11 +1,12 @@
 """Delivery claims in SQL: what Redis forgets when it restarts empty, and the claims themselves while it
 is down.
 
-Every answered delivery is also written here (`complete`), kept two days. When Redis cannot be trusted
-to remember — it is down, or its memory is younger than the dedupe horizon the service uses (a restart
-lost everything) — the service claims in SQL too, with the same semantics as the store: NEW (ours, held
-for a few seconds), IN_PROGRESS (another worker's live claim), DONE (answered). Workers share the
-database, so two deliveries of one message on two workers are still answered once while Redis is down.
+Every answered delivery is also written here (`complete`), kept two days. While Redis's memory is
+younger than the dedupe horizon the service uses (a restart lost everything), the service reads what SQL
+knows (`state`); while Redis is down it claims here (`claim`), with the same semantics as the store:
+NEW (ours, held for a few seconds), IN_PROGRESS (another worker's live claim), DONE (answered). Workers
+share the database, so two deliveries of one message on two workers are still answered once while Redis
+is down.
 Synchronous (SQLAlchemy): call in a thread.
 """
 
@@ -45,6 +46,19 @@ class SqlDeliveries:
             except IntegrityError:
                 continue  # another worker inserted it between our read and our insert: read it now
         return Delivery.IN_PROGRESS
+
+    def state(self, key: str, token: str = "", hold_seconds: int = 0) -> Delivery:
+        """What SQL knows of the delivery, without claiming it (the store holds the claim): DONE,
+        IN_PROGRESS (claimed here while the store was down, still live) or NEW. Same arguments as
+        `claim`, so the two are interchangeable."""
+        with self._sessions() as session:
+            row = session.get(DeliveryClaim, key)
+            if row is None:
+                return Delivery.NEW
+            if row.token is None:
+                return Delivery.DONE
+            live = row.until is not None and _aware(row.until) > _now()
+            return Delivery.IN_PROGRESS if live else Delivery.NEW
 
     @staticmethod
     def _claim(session: Session, key: str, token: str, hold_seconds: int) -> Delivery:

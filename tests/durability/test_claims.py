@@ -114,6 +114,15 @@ def test_sql_claims_behave_like_the_stores(sql_claims: SqlDeliveries) -> None:
     assert sql_claims.claim("twilio:SQ2", "late", 30) is Delivery.DONE
 
 
+def test_sql_says_what_it_knows_without_claiming(sql_claims: SqlDeliveries) -> None:
+    assert sql_claims.state("twilio:SQ5") is Delivery.NEW
+    assert sql_claims.state("twilio:SQ5") is Delivery.NEW  # reading took nothing
+    assert sql_claims.claim("twilio:SQ5", "held-while-redis-was-down", 30) is Delivery.NEW
+    assert sql_claims.state("twilio:SQ5") is Delivery.IN_PROGRESS
+    sql_claims.complete("twilio:SQ5", "twilio:SQ6", "twilio:SQ5")  # a batch, a key twice
+    assert sql_claims.state("twilio:SQ5") is sql_claims.state("twilio:SQ6") is Delivery.DONE
+
+
 def test_an_expired_sql_claim_can_be_taken_over(sql_claims: SqlDeliveries) -> None:
     assert sql_claims.claim("twilio:SQ3", "died", 1) is Delivery.NEW
     time.sleep(1.1)
