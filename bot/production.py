@@ -33,6 +33,11 @@ def problems(settings: Settings, directory: Directory) -> list[str]:
         found.append(
             f"PUBLIC_BASE_URL is {base}: use https:// so console sessions and webhooks are not sent in clear"
         )
+    if settings.twilio_auth_token and not base:
+        found.append(
+            "TWILIO_AUTH_TOKEN is set without PUBLIC_BASE_URL: Twilio signatures would be checked against "
+            "the host each request names; set PUBLIC_BASE_URL to the https:// address Twilio calls"
+        )
     if not settings.secret_key_from_env:
         found.append(
             f"INFOBOT_SECRET_KEY is not set: the key is read from {settings.var_dir / 'secret_key'}, beside "

@@ -17,6 +17,8 @@ from starlette.testclient import TestClient
 
 from bot.app import create_app
 from bot.nlu.server import free_port
+from bot.production import problems
+from bot.referrals import Directory
 from bot.serve import uvicorn_config
 from tests.channels.conftest import PUBLIC_BASE_URL, TWILIO_SID, TWILIO_TOKEN, payload, sign
 from tests.helpers.app import make_settings
@@ -199,3 +201,10 @@ def test_forwarded_headers_from_an_untrusted_address_are_ignored(tmp_path: Path)
         https = served.post(message(), f"https://{path}", **{"X-Forwarded-Proto": "https"})
         assert https.status_code == 403
         assert served.post(message(), f"http://{path}").status_code == 200
+
+
+def test_production_refuses_twilio_without_a_public_url(tmp_path: Path) -> None:
+    without = make_settings(tmp_path, TWILIO_AUTH_TOKEN=TWILIO_TOKEN)
+    assert any("without PUBLIC_BASE_URL" in p for p in problems(without, Directory(hubs=())))
+    with_url = make_settings(tmp_path, TWILIO_AUTH_TOKEN=TWILIO_TOKEN, PUBLIC_BASE_URL=PUBLIC_BASE_URL)
+    assert not any("PUBLIC_BASE_URL" in p for p in problems(with_url, Directory(hubs=())))
