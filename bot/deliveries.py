@@ -8,8 +8,11 @@ Exactly once, for provider deliveries: claim → process → complete.
   message within seconds and the provider's retry is processed. A turn that fails (the apology is
   sent) or an answer that could not be given (500) releases the claim at once.
 - Completion marks the delivery done for DEDUPE_SECONDS: a retry of an answered message gets nothing.
-- A retry that arrives while the first delivery is still being processed also gets nothing (empty
-  TwiML, or 200 for Telegram): the first will answer, and if its worker dies, the journal below does.
+- A retry that arrives while another worker holds the delivery waits (within the webhook's time) for
+  that claim: answered meanwhile → nothing more (empty TwiML, or 200 for Telegram); expired (that
+  worker died) → this retry processes it. Still held at the end of the wait (a slow turn) → 503 with
+  Retry-After: the provider retries, and never gets a second answer (the first worker's journal also
+  answers if it dies later).
 - Redis forgets (restarted empty) and goes down: every answered delivery is also written to SQL
   (bot/state/sql_deliveries.py, in group commits). While the store's memory is younger than
   DISTRUST_SECONDS, SQL is read as well (answered before the restart?); while the store is down, the
@@ -48,9 +51,12 @@ from bot.state.sql_deliveries import SqlDeliveries
 log = logging.getLogger("infobot.deliveries")
 DEDUPE_SECONDS = 48 * 3600
 """Provider retries of one message id within two days are answered once (RapidPro keeps a day or two)."""
-CLAIM_SECONDS = 30
-"""A claim not renewed for this long is free again: longer than a turn takes, short enough that the
-provider's retry of a message whose worker died is answered."""
+CLAIM_SECONDS = 15
+"""A claim not renewed (every third of this) for this long is free again: a turn renews it as long as it
+runs; a dead worker's claim frees its message for the provider's retry, or the recovery, soon."""
+HOLDER_WAIT_SECONDS = 8.0
+"""How long a retry waits for another worker's claim when the webhook gives no time of its own."""
+HOLDER_POLL_SECONDS = 0.25
 DISTRUST_SECONDS = 15 * 60
 """A store whose memory is younger than this (Redis restarted empty, or down: claims made meanwhile are
 not in it) cannot vouch that a delivery is new: SQL is asked too. Providers retry within minutes."""
@@ -75,7 +81,8 @@ class Receipt:
 
     status: str
     """answered (the replies go in the webhook's answer), sent (through the provider's API), late (will
-    be sent through the API), duplicate (answered before) or in_progress (another worker answers)."""
+    be sent through the API), duplicate (answered before) or in_progress (another worker still holds it
+    after the wait: ask the provider to retry)."""
     replies: list[OutboundMessage] = field(default_factory=list)
     """The replies when answered or sent; empty otherwise."""
     rendered: str = ""
@@ -130,7 +137,13 @@ class Deliveries:
         `render`ed, come back to be put in the answer when ready in time (rendering is part of answering:
         if it fails, the claim is released and the webhook fails, so the retry is processed), else they
         are sent through the provider's API when ready; without it (Telegram) they always are."""
+        loop = asyncio.get_running_loop()
+        started = loop.time()
         found, claim = await self._claim(inbound)
+        if found is Delivery.IN_PROGRESS:
+            found, claim = await self._wait_for_holder(inbound, reply_within or HOLDER_WAIT_SECONDS)
+            if reply_within is not None:
+                reply_within = max(0.0, reply_within - (loop.time() - started))
         if found is Delivery.DONE:
             return Receipt("duplicate")
         if found is Delivery.IN_PROGRESS:
@@ -149,6 +162,16 @@ class Deliveries:
             return Receipt("late")
         await work  # the claim is completed before the provider hears the answer
         return answer.result()
+
+    async def _wait_for_holder(self, inbound: InboundMessage, within: float) -> tuple[Delivery, _Claim]:
+        """Another worker holds the delivery: wait until it has answered (DONE) or its claim expired (a
+        dead worker's: the delivery is ours now), at most `within` seconds."""
+        deadline = asyncio.get_running_loop().time() + within
+        found, claim = Delivery.IN_PROGRESS, _Claim(None, "", None)
+        while found is Delivery.IN_PROGRESS and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(HOLDER_POLL_SECONDS)
+            found, claim = await self._claim(inbound)
+        return found, claim
 
     async def _claim(self, inbound: InboundMessage) -> tuple[Delivery, _Claim]:
         """Take the delivery (journaled once ours), or say it is a duplicate or held by another worker."""

@@ -53,6 +53,9 @@ class Kept(enum.Enum):
 class ContactFlags:
     opted_out: bool
     held_by_staff: bool
+    certain: bool = True
+    """False when SQL could not be asked: `opted_out` then comes from this worker's memory of opt-outs
+    (SQL's list, refreshed every replay, and the STOPs and STARTs this worker took since)."""
 
 
 def escalation(
@@ -155,11 +158,17 @@ class DurableRecords:
     ) -> None:
         self._sessions, self.journal, self._store = sessions, journal, store
         self.retention_days, self.apply_seconds = retention_days, apply_seconds
+        self.pending = asyncio.Event()
+        """Set when something could not be applied: the replay loop then runs within seconds."""
+        self._opted_out: set[str] = set()
+        """Pseudonyms known to have opted out, for when neither Redis nor SQL can say."""
+        self._opt_outs_read_at: dt.datetime | None = None
 
     async def keep(self, entries: list[Entry]) -> dict[str, Kept]:
         """Journal (fsync), then apply to SQL, waiting at most `apply_seconds`; never raises."""
         if not entries:
             return {}
+        self._remember_opt_outs(entries)
         try:
             await in_file_thread(self.journal.append, *entries)
             journaled = True
@@ -178,7 +187,15 @@ class DurableRecords:
                 "database unavailable (%s): entries stay journaled for the replay", exc.__class__.__name__
             )
         otherwise = Kept.JOURNALED if journaled else Kept.LOST
+        if len(applied) < len(entries):
+            self.pending.set()
         return {e.key: Kept.APPLIED if e.key in applied else otherwise for e in entries}
+
+    def _remember_opt_outs(self, entries: list[Entry]) -> None:
+        for entry in entries:
+            if entry.kind == "contact_preference":
+                person = entry.data["person"]
+                (self._opted_out.add if entry.data["opted_out"] else self._opted_out.discard)(person)
 
     def _apply_now(self, entries: list[Entry]) -> set[str]:
         """Apply in order; mark done those that need nothing more (not the store either)."""
@@ -200,14 +217,17 @@ class DurableRecords:
 
     async def replay(self) -> int:
         """Apply every pending entry in the order written (SQL, then the store where needed), mark them
-        done and compact the journal; entries older than the retention period are dropped. Returns how
-        many entries were finished."""
+        done and compact the journal; entries older than the retention period are dropped. `pending`
+        stays set while the database or the store could not take an entry (the loop retries within
+        seconds), not for an entry that fails by itself. Returns how many entries were finished."""
         finished: list[str] = []
+        waiting = False
         for entry in await in_file_thread(self.journal.pending):
             try:
                 await asyncio.wait_for(asyncio.to_thread(self._apply, entry), 30)
             except UNAVAILABLE as exc:
                 log.error("journal replay stopped, database unavailable (%s)", exc.__class__.__name__)
+                waiting = True
                 break
             except Exception as exc:  # noqa: BLE001 - a bad entry must not block the others; it is kept
                 log.error(
@@ -218,11 +238,15 @@ class DurableRecords:
                 try:
                     await self._sync_store(entry)
                 except StoreUnavailable:
+                    waiting = True
                     continue  # SQL has it; the store gets it on a later replay
             finished.append(entry.key)
         cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(days=self.retention_days)
         await in_file_thread(self.journal.mark_done, *finished)
         await in_file_thread(self.journal.compact, cutoff)
+        (self.pending.set if waiting else self.pending.clear)()
+        left = await in_file_thread(self.journal.pending)
+        await self._read_opt_outs(left)
         if finished:
             log.info("journal replay: %d entr%s applied", len(finished), "y" if len(finished) == 1 else "ies")
         return len(finished)
@@ -243,13 +267,38 @@ class DurableRecords:
             state.opted_out = flags.opted_out
             await self._store.update(conversation_id, state.to_dict())
 
-    async def contact_flags(self, person: str) -> ContactFlags | None:
-        """What SQL knows of the person (opted out, held by staff); None when the database cannot say."""
+    async def _read_opt_outs(self, pending: list[Entry]) -> None:
+        """Refresh the memory of opt-outs from SQL (what changed since the last read, all of it the first
+        time), then this worker's STOPs and STARTs not yet applied."""
+        since = self._opt_outs_read_at
+        started = dt.datetime.now(dt.UTC)
+        try:
+            changed = await asyncio.wait_for(asyncio.to_thread(self._opt_outs_since, since), 30)
+        except (SQLAlchemyError, TimeoutError) as exc:
+            log.error("opt-outs not refreshed (%s)", exc.__class__.__name__)
+            return
+        for person, opted_out in changed:
+            (self._opted_out.add if opted_out else self._opted_out.discard)(person)
+        self._remember_opt_outs(pending)
+        self._opt_outs_read_at = started - dt.timedelta(minutes=5)  # margin: clocks, slow commits
+
+    def _opt_outs_since(self, since: dt.datetime | None) -> list[tuple[str, bool]]:
+        query = select(ContactPreference.person, ContactPreference.opted_out)
+        if since is None:
+            query = query.where(ContactPreference.opted_out.is_(True))
+        else:
+            query = query.where(ContactPreference.changed_at >= since)
+        with self._sessions() as session:
+            return [(person, bool(opted_out)) for person, opted_out in session.execute(query)]
+
+    async def contact_flags(self, person: str) -> ContactFlags:
+        """What SQL knows of the person (opted out, held by staff); when the database cannot say, this
+        worker's memory of opt-outs (`certain` False)."""
         try:
             return await asyncio.wait_for(asyncio.to_thread(self._flags, person), FLAGS_SECONDS)
         except (SQLAlchemyError, TimeoutError) as exc:
-            log.error("contact preferences unavailable (%s)", exc.__class__.__name__)
-            return None
+            log.error("contact preferences unavailable (%s): from memory", exc.__class__.__name__)
+            return ContactFlags(opted_out=person in self._opted_out, held_by_staff=False, certain=False)
 
     def _flags(self, person: str) -> ContactFlags:
         with self._sessions() as session:

@@ -19,7 +19,7 @@ from bot.config import Settings
 from bot.content.library import ContentSource
 from bot.db import make_engine, migrate, session_factory
 from bot.durable import DurableRecords
-from bot.journal import Journal
+from bot.journal import Journal, in_file_thread
 from bot.logs import install_redaction, secrets_of
 from bot.nlu.client import NluService
 from bot.nlu.server import RasaServer
@@ -37,6 +37,8 @@ from bot.state.sql_deliveries import SqlDeliveries
 log = logging.getLogger(__name__)
 JOURNAL_SECONDS = 60.0
 """Journals (escalations, erasures, opt-outs, referrals) are replayed into SQL at start and this often."""
+JOURNAL_RETRY_SECONDS = 5.0
+"""...and this often while entries wait for the database (or for Redis) to be back."""
 RECOVERY_SECONDS = 10.0
 """Journaled deliveries whose worker died are answered this often (once their 30 s claim expired)."""
 RETENTION_SECONDS = 6 * 3600.0
@@ -96,13 +98,37 @@ class Runtime:
         purged = await asyncio.to_thread(purge_expired, sessions, self.settings.retention_days)
         log.info("maintenance: %d expired rows purged", purged)
 
-    async def replay_journals(self) -> None:
-        """What was written ahead while the database was down reaches SQL (and Redis, where it missed)."""
+    async def replay_journals(self) -> bool:
+        """What was written ahead while the database was down reaches SQL (and Redis, where it missed).
+        True while something still waits for them."""
+        waiting = False
         referrals = self.conversations.referrals
         if referrals is not None:
             await asyncio.to_thread(referrals.replay)
+            waiting = bool(await in_file_thread(referrals.journal.pending))
         if self.conversations.durable is not None:
             await self.conversations.durable.replay()
+            waiting = waiting or self.conversations.durable.pending.is_set()
+        return waiting
+
+    async def replay_journals_forever(self) -> None:
+        """At start, then every minute; every few seconds while entries wait for the database or the
+        store (so they land soon after it is back), and at once when a turn could not apply one."""
+        durable = self.conversations.durable
+        while True:
+            try:
+                waiting = await self.replay_journals()
+            except Exception as exc:  # noqa: BLE001 - the next round retries; the class says what
+                log.error("journal replay failed, will retry: %s", exc.__class__.__name__)
+                waiting = True
+            if waiting or durable is None:
+                await asyncio.sleep(JOURNAL_RETRY_SECONDS if waiting else JOURNAL_SECONDS)
+                continue
+            try:
+                await asyncio.wait_for(durable.pending.wait(), JOURNAL_SECONDS)
+            except TimeoutError:
+                continue
+            await asyncio.sleep(JOURNAL_RETRY_SECONDS)  # a turn could not apply an entry: soon, not at once
 
     async def aclose(self) -> None:
         for task in list(self._tasks):
@@ -204,7 +230,8 @@ async def start_runtime(settings: Settings, *, manage_rasa: bool = True) -> Runt
         log.info("channel %s", line)
     parts = (store, nlu, content, database, recorder, conversations, twilio, telegram, sender)
     runtime = Runtime(settings, *parts, rasa_server=rasa_server)
-    runtime.repeat("journal-replay", JOURNAL_SECONDS, runtime.replay_journals)
+    replay = asyncio.get_running_loop().create_task(runtime.replay_journals_forever(), name="journal-replay")
+    runtime._tasks.add(replay)
     runtime.repeat("delivery-recovery", RECOVERY_SECONDS, conversations.recover_deliveries)
     runtime.repeat("maintenance", RETENTION_SECONDS, runtime.purge)
     return runtime
@@ -215,6 +242,6 @@ def sql_opt_outs(durable: DurableRecords, pseudonym_key: bytes) -> OptedOutInSql
 
     async def opted_out(conversation_id: str) -> bool | None:
         flags = await durable.contact_flags(pseudonymise(pseudonym_key, conversation_id))
-        return None if flags is None else flags.opted_out
+        return True if flags.opted_out else (False if flags.certain else None)
 
     return opted_out

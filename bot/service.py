@@ -39,7 +39,6 @@ from bot.dialogue.keywords import number_choice
 from bot.dialogue.state import ConversationState
 from bot.durable import (
     APPLY_SECONDS,
-    ContactFlags,
     DurableRecords,
     Kept,
     contact_preference,
@@ -168,8 +167,9 @@ class ConversationService:
     async def _remembered(self, person: str) -> ConversationState:
         """A conversation the store does not have (new, expired, Redis lost or down): what SQL knows
         that must hold anyway — the person opted out, or staff hold the conversation."""
-        flags = await self.durable.contact_flags(person) if self.durable is not None else None
-        flags = flags or ContactFlags(opted_out=False, held_by_staff=False)
+        if self.durable is None:
+            return ConversationState()
+        flags = await self.durable.contact_flags(person)
         return ConversationState(opted_out=flags.opted_out, handed_over=flags.held_by_staff)
 
     async def _write_ahead(
@@ -244,6 +244,8 @@ class ConversationService:
                 )
                 outcome = await self._log_referral(record)
                 log.info("referral %s %s", record.code, outcome)
+                if outcome == "spooled" and self.durable is not None:
+                    self.durable.pending.set()  # the replay loop retries within seconds
                 self.notify_hub(record)
             elif event.name == "referral_disaggregated":
                 sex, age = data.get("sex"), data.get("age")

@@ -23,6 +23,8 @@ TWIML_REPLY_SECONDS = 8.0
 (journaled, so they survive a restart: bot/service.py `receive`)."""
 MAX_SID_CHARS = 64
 """Twilio's message SIDs have 34 characters; the delivery_status key holds 64."""
+RETRY_AFTER = "5"
+"""Seconds a provider is asked to wait before retrying a delivery another worker still holds."""
 TWILIO_STATUS = {
     "accepted": "queued",
     "queued": "queued",
@@ -116,7 +118,9 @@ async def twilio_webhook(request: Request) -> Response:
     receipt = await conversations.receive(inbound, reply_within=TWIML_REPLY_SECONDS, render=render)
     if receipt.status == "duplicate":
         DUPLICATES.labels(channel=inbound.channel).inc()
-    if receipt.status != "answered":  # a duplicate, another worker's, or a late reply sent by the API
+    if receipt.status == "in_progress":  # another worker still on it after the wait: Twilio, try later
+        return Response(status_code=503, headers={"Retry-After": RETRY_AFTER})
+    if receipt.status != "answered":  # a duplicate, or a late reply sent through the API
         return Response(channel.twiml([]), media_type=twiml)
     _count(inbound, receipt.replies)
     return Response(receipt.rendered, media_type=twiml)
@@ -161,6 +165,8 @@ async def telegram_webhook(request: Request) -> Response:
     if receipt.status == "duplicate":
         DUPLICATES.labels(channel=inbound.channel).inc()
         return JSONResponse({"status": "duplicate"})
+    if receipt.status == "in_progress":  # another worker still on it after the wait: Telegram retries
+        return JSONResponse({"status": "in_progress"}, status_code=503, headers={"Retry-After": RETRY_AFTER})
     _count(inbound, receipt.replies)
     return JSONResponse({"status": "ok"})
 

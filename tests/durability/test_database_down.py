@@ -3,6 +3,8 @@ is told only what is true, and all three reach SQL once the database is back (ex
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -127,3 +129,21 @@ async def test_an_escalation_that_reached_neither_disk_nor_database_is_not_promi
     assert len(replies) >= 2  # the safety guidance is still given
     [erasure] = texts(await worker.twilio("borren mis datos", "SMlost2", "+50630000002"))
     assert RECORDED_ES not in erasure and ERASED_ES not in erasure
+
+
+async def test_journaled_entries_reach_sql_within_seconds_of_the_database_coming_back(worker: Bot) -> None:
+    outage = Outage(worker)
+    outage.cut()
+    assert texts(await worker.twilio("STOP", "SMsoon1", "+50640000009"))  # journaled, not applied
+    await asyncio.sleep(1)
+    outage.restore()
+    deadline = time.monotonic() + 20  # the replay loop retries every 5 s while entries wait (not 60 s)
+    while not _opted_out_in_sql(worker, "+50640000009") and time.monotonic() < deadline:
+        await asyncio.sleep(0.2)
+    assert _opted_out_in_sql(worker, "+50640000009")
+
+
+def _opted_out_in_sql(bot: Bot, sender: str) -> bool:
+    with session_factory(bot.runtime.database)() as session:
+        row = session.get(ContactPreference, person(bot, sender))
+        return bool(row and row.opted_out)

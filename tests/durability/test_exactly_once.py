@@ -5,6 +5,7 @@ workers sharing real Redis; a retry during processing waits for the first answer
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+import bot.webhooks
 from bot.nlu.types import NluResult
 from tests.durability.conftest import Bot, bot_settings, running_bot, texts
 from tests.helpers.fake_provider import FakeProvider, serve, telegram_responder
@@ -97,10 +99,24 @@ async def test_the_retry_of_a_delivery_whose_worker_died_is_processed_once_its_c
     async with running_bot(bot_settings(tmp_path, fake_twilio, **NO_LIMITS)) as bot:
         sid = "SMdied0000000000000000000000001"
         await bot.runtime.store.claim_delivery(f"whatsapp:{sid}", "the-killed-worker", 1)
-        assert texts(await bot.twilio("hola", sid)) == []  # it might still answer: wait
-        await asyncio.sleep(1.2)
-        assert texts(await bot.twilio("hola", sid))  # it did not: this retry is processed
+        started = time.monotonic()
+        assert texts(await bot.twilio("hola", sid))  # it waited for the claim, which expired: processed
+        assert time.monotonic() - started >= 0.9
         assert texts(await bot.twilio("hola", sid)) == []
+
+
+async def test_a_retry_that_outwaits_a_live_holder_asks_the_provider_to_try_again(
+    tmp_path: Path, fake_twilio: FakeProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bot.webhooks, "TWIML_REPLY_SECONDS", 0.5)
+    async with running_bot(bot_settings(tmp_path, fake_twilio, **NO_LIMITS)) as worker:
+        sid, key = "SMheld0000000000000000000000001", "whatsapp:SMheld0000000000000000000000001"
+        await worker.runtime.store.claim_delivery(key, "a-slow-worker", 60)
+        retry = await worker.twilio("hola", sid)
+        assert retry.status_code == 503 and retry.headers["Retry-After"]
+        await worker.runtime.store.complete_delivery(key, 3600)  # the slow worker answered
+        again = await worker.twilio("hola", sid)
+        assert again.status_code == 200 and texts(again) == []
 
 
 async def test_two_workers_sharing_redis_answer_each_delivery_once_even_concurrently(

@@ -24,7 +24,7 @@ from tests.durability.conftest import (
     running_bot,
     texts,
 )
-from tests.durability.test_database_down import person
+from tests.durability.test_database_down import Outage, person
 from tests.durability.test_exactly_once import NO_LIMITS, with_nlu
 from tests.helpers.fake_provider import FakeProvider
 
@@ -151,3 +151,20 @@ async def test_two_workers_answer_a_delivery_once_while_redis_is_down(
         again = await asyncio.gather(*(w.twilio("hola", sid, who) for w, sid, who in copies))
         assert [texts(r) for r in again] == [[]] * len(copies)
         assert fake_twilio.requests == []
+
+
+async def test_an_opt_out_holds_when_redis_lost_the_conversation_and_the_database_is_cut(
+    worker: Bot, redis_server: OwnRedis
+) -> None:
+    assert texts(await worker.twilio("STOP", "SMo01", "+50681000001"))  # taken by this worker
+    with session_factory(worker.runtime.database).begin() as session:  # taken by another worker
+        session.add(ContactPreference(person=person(worker, "+50681000002"), opted_out=True))
+    await worker.runtime.replay_journals()  # every minute: the worker's memory of opt-outs is refreshed
+    redis_server.kill()
+    await back_up(worker, redis_server)  # empty
+    Outage(worker).cut()
+    assert texts(await worker.twilio("necesito un médico", "SMo02", "+50681000001")) == []
+    assert texts(await worker.twilio("necesito un médico", "SMo03", "+50681000002")) == []
+    with pytest.raises(ContactStopped):
+        await worker.runtime.sender.check_allowed("whatsapp:+50681000002", "whatsapp")
+    assert texts(await worker.twilio("hola", "SMo04", "+50681000003"))  # others are still answered
