@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -20,11 +21,17 @@ def rasa_server() -> Iterator[RasaServer]:
     model, _ = train(PROJECT_ROOT, PROJECT_ROOT / "intents", PROJECT_ROOT / "models")
     server = RasaServer(PROJECT_ROOT, model)
     loop = asyncio.new_event_loop()
-    loop.run_until_complete(server.start())
+    # The loop runs for the whole session: it reads Rasa's stderr (a full pipe would block Rasa) and restarts
+    # Rasa if it dies. Run only inside start/stop, it did neither in between.
+    thread = threading.Thread(target=loop.run_forever, name="rasa-server", daemon=True)
+    thread.start()
+    asyncio.run_coroutine_threadsafe(server.start(), loop).result()
     try:
         yield server
     finally:
-        loop.run_until_complete(server.stop())
+        asyncio.run_coroutine_threadsafe(server.stop(), loop).result()
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(30)
         loop.close()
 
 

@@ -11,9 +11,13 @@ from bot.metrics import NLU_ERRORS
 from bot.nlu.language import LanguageIdentifier
 from bot.nlu.safety import safety_rules
 from bot.nlu.types import FALLBACK_INTENT, NluResult
-from bot.vocab.text import INLINE_CHARS, MAX_MESSAGE_CHARS, fit_normalized
+from bot.vocab.text import INLINE_CHARS, fit_normalized
 
 log = logging.getLogger(__name__)
+NLU_MAX_CHARS = 1000
+"""Rasa reads a message's first 1,000 characters (after NFKD, as its normaliser sees them): an intent shows
+long before (training examples are under 200), and Rasa answers one request at a time, so every other
+conversation would wait while it featurised 4,000 characters."""
 
 
 class NluUnavailable(Exception):
@@ -32,7 +36,7 @@ class RasaClient:
     async def parse_intent(self, text: str) -> tuple[str, float, tuple[tuple[str, float], ...]]:
         """(intent, confidence, ranking) from Rasa; raises NluUnavailable."""
         last_error: Exception | None = None
-        bounded = fit_normalized(text, MAX_MESSAGE_CHARS)  # Rasa's normaliser applies NFKD: U+FDFA x 18
+        bounded = fit_normalized(text, NLU_MAX_CHARS)  # Rasa's normaliser applies NFKD: U+FDFA x 18
         for _attempt in range(2):
             try:
                 response = await self._http.post("/model/parse", json={"text": bounded})

@@ -18,6 +18,7 @@ from py3langid import langid
 from bot import LANGUAGES
 from bot.dialogue.keywords import normalise
 from bot.nlu.trainingdata import examples_by_language
+from bot.vocab.text import fit_normalized
 
 NGRAM_SIZES = (1, 2, 3, 4)
 NB_ALPHA = 0.1
@@ -29,8 +30,8 @@ MIXING = (("en", "es"), ("fr", "ht"), ("es", "ht"))
 """(identified, mixed-in): a Spanglish line is written by someone who reads Spanish, French words in a Kreyòl
 line or Kreyòl in a Spanish one by a Haitian. Answering in the mixed-in language is the safe choice."""
 SAMPLE_CHARS = 1000
-"""Only a message's first thousand characters are identified: a language shows long before that, and the
-work grows with the length (a 4,000-character message would take 20 times a short one's)."""
+"""Only a message's first thousand characters (after NFKD, which the features use) are identified: a
+language shows long before that, and the work grows with the length."""
 MIX_MIN_WORDS = 2
 MIX_MIN_LOG_RATIO = 3.0
 MIX_MIN_COUNT = 5
@@ -99,7 +100,7 @@ class LanguageIdentifier:
 
     def identify(self, text: str) -> tuple[str, float]:
         """The most likely of es/en/fr/ht and its probability (0.25 means no evidence at all)."""
-        text = text[:SAMPLE_CHARS]
+        text = fit_normalized(text, SAMPLE_CHARS)
         if not normalise(text):
             return "es", 0.25
         ranked = self._langid.rank(text)

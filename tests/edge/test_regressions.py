@@ -15,7 +15,6 @@ import pytest
 
 import bot.service
 from bot.nlu.language import LanguageIdentifier
-from bot.scam import assess
 from bot.scam.domains import domain_findings
 from bot.scam.lexicon import default_lexicon
 from tests.edge.conftest import PUBLIC_BASE_URL, REST_API_TOKEN, TELEGRAM_SECRET, Server, sign
@@ -166,8 +165,6 @@ def test_a_message_of_four_thousand_ligatures_is_answered(server: Server) -> Non
 
 
 def test_the_scam_checks_link_pattern_still_finds_links_after_long_runs() -> None:
-    found = assess("1" * 1900 + " paga en migracion-gob.com ya", "es", "MX")
-    assert "fake_official_impersonation" in found.signals
     policy = default_lexicon().domains
     for run in ("1" * 4000, "a." * 2000, "a-" * 2000, "x" * 4000):
         kinds = [f.kind for f in domain_findings(run + " visite citas-cbpone.online hoy", policy)]
