@@ -31,13 +31,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot import LANGUAGES  # noqa: E402
-from bot.dialogue.topics import TOPIC_INTENTS  # noqa: E402
 from bot.nlu.client import NluService, RasaClient  # noqa: E402
 from bot.nlu.evaluation import Scores  # noqa: E402
 from bot.nlu.language import language_identifier  # noqa: E402
 from bot.nlu.server import RasaServer  # noqa: E402
 from bot.nlu.training import rasa_env, rasa_executable  # noqa: E402
 from bot.nlu.types import FALLBACK_INTENT  # noqa: E402
+from bot.vocab.topics import TOPIC_INTENTS  # noqa: E402
 
 INTENTS = ROOT / "intents"
 HELDOUT = ROOT / "tests" / "nlu" / "heldout.jsonl"

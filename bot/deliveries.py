@@ -42,11 +42,12 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.channels.base import ContactStopped, InboundMessage, OutboundMessage, SendError
+from bot.channels.base import ContactStopped, SendError
 from bot.journal import Entry, Journal, in_file_thread
 from bot.outbound import OutboundSender
 from bot.state.base import ConversationStore, Delivery, StoreUnavailable
 from bot.state.sql_deliveries import SqlDeliveries
+from bot.vocab.messages import InboundMessage, OutboundMessage
 
 log = logging.getLogger("infobot.deliveries")
 DEDUPE_SECONDS = 48 * 3600

@@ -15,10 +15,11 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 
-from bot.channels.base import Channel, ContactStopped, OutboundMessage, SendError, SendResult
+from bot.channels.base import Channel, ContactStopped, SendError, SendResult
 from bot.dialogue.state import ConversationState
 from bot.metrics import SEND_FAILURES
 from bot.state.base import ConversationStore, StoreUnavailable
+from bot.vocab.messages import OutboundMessage
 
 log = logging.getLogger(__name__)
 WHATSAPP_WINDOW_SECONDS = 24 * 3600

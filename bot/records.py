@@ -19,7 +19,6 @@ from sqlalchemy import CursorResult, delete, update
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.channels.base import InboundMessage, OutboundMessage
 from bot.db.models import (
     AppliedEntry,
     ContactPreference,
@@ -35,6 +34,7 @@ from bot.db.models import (
 )
 from bot.dialogue.engine import Turn
 from bot.privacy import pseudonymise
+from bot.vocab.messages import InboundMessage, OutboundMessage
 
 log = logging.getLogger(__name__)
 ERASED = "erased"

@@ -23,7 +23,6 @@ from typing import Any, Protocol
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.channels.base import InboundMessage, OutboundMessage
 from bot.content.library import ContentSource
 from bot.deliveries import Deliveries, Handled, Receipt, Render
 from bot.dialogue import replies
@@ -57,6 +56,7 @@ from bot.referrals.log import ReferralLog, ReferralRecord
 from bot.referrals.notify import HubNotifier
 from bot.state.base import ConversationStore, StoreUnavailable
 from bot.state.sql_deliveries import SqlDeliveries
+from bot.vocab.messages import InboundMessage, OutboundMessage
 from bot.vocab.text import INLINE_CHARS
 
 log = logging.getLogger("infobot.conversation")

@@ -13,11 +13,11 @@ import signal
 import sys
 import threading
 
-from bot.channels.base import InboundMessage
 from bot.channels.render import as_plain_text
 from bot.config import Settings
 from bot.dialogue.state import ConversationState
 from bot.runtime import start_runtime
+from bot.vocab.messages import InboundMessage
 
 SENDER = "terminal"
 STOP_SIGNALS = (signal.SIGHUP, signal.SIGTERM)

@@ -7,12 +7,13 @@ import logging
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from bot.channels.base import ChannelError, InboundMessage, OutboundMessage
+from bot.channels.base import ChannelError
 from bot.channels.rest import RestChannel
 from bot.channels.telegram import Ignored
 from bot.metrics import DUPLICATES, MESSAGES_IN, MESSAGES_OUT
 from bot.ratelimit import sender_verdict, too_many
 from bot.runtime import Runtime
+from bot.vocab.messages import InboundMessage, OutboundMessage
 from bot.vocab.text import clean_text
 from bot.webchat import take_web_chat_outbox
 from bot.webchat_token import WebChatTokens

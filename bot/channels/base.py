@@ -2,52 +2,10 @@
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol
+from dataclasses import dataclass
+from typing import ClassVar, Protocol
 
 from starlette.requests import Request
-
-
-@dataclass(frozen=True)
-class Button:
-    """A choice offered to the person; `payload` is what comes back when it is chosen."""
-
-    title: str
-    payload: str
-
-
-@dataclass(frozen=True)
-class InboundMessage:
-    """One message from a person, whatever the channel."""
-
-    channel: str
-    sender: str
-    text: str
-    message_id: str | None = None
-    received_at: float = field(default_factory=time.time)
-    metadata: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def conversation_id(self) -> str:
-        return f"{self.channel}:{self.sender}"
-
-
-@dataclass(frozen=True)
-class OutboundMessage:
-    """One neutral reply; each channel's renderer decides markup, numbering and splitting."""
-
-    recipient: str
-    text: str
-    buttons: tuple[Button, ...] = ()
-    intent: str | None = None
-    language: str | None = None
-    content_id: str | None = None
-    sms_text: str | None = None
-    channel: str = ""
-    """Set by the service: which channel the person uses (whatsapp, sms, telegram, rest)."""
-    reply_from: str | None = None
-    """Our address the person wrote to (a Twilio number), used when sending outside a reply."""
 
 
 @dataclass(frozen=True)

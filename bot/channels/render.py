@@ -8,8 +8,8 @@
 
 from __future__ import annotations
 
-from bot.channels.base import Button, OutboundMessage
-from bot.dialogue.topics import HUMAN_PAYLOAD
+from bot.vocab.messages import Button, OutboundMessage
+from bot.vocab.topics import HUMAN_PAYLOAD
 
 WHATSAPP_MAX_CHARS = 1600
 

@@ -6,9 +6,10 @@ from typing import Any, ClassVar
 
 from starlette.requests import Request
 
-from bot.channels.base import BadRequest, InboundMessage, OutboundMessage, SendResult
+from bot.channels.base import BadRequest, SendResult
 from bot.channels.render import numbered
 from bot.edge.json import InvalidJson, parse_json
+from bot.vocab.messages import InboundMessage, OutboundMessage
 
 MAX_MESSAGE_CHARS = 4096
 MAX_SENDER_CHARS = 128

@@ -20,17 +20,10 @@ from telegram.error import Forbidden as TelegramForbidden
 from telegram.error import NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import Application
 
-from bot.channels.base import (
-    BadRequest,
-    ChannelConfigError,
-    Forbidden,
-    InboundMessage,
-    OutboundMessage,
-    SendError,
-    SendResult,
-)
+from bot.channels.base import BadRequest, ChannelConfigError, Forbidden, SendError, SendResult
 from bot.channels.render import numbered, split_paragraphs
 from bot.edge.json import parse_json
+from bot.vocab.messages import InboundMessage, OutboundMessage
 from bot.vocab.text import MAX_MESSAGE_CHARS, clean_text
 
 TELEGRAM_MAX_CHARS = 4096

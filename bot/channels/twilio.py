@@ -21,16 +21,9 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 from twilio.twiml.messaging_response import MessagingResponse
 
-from bot.channels.base import (
-    BadRequest,
-    ChannelConfigError,
-    Forbidden,
-    InboundMessage,
-    OutboundMessage,
-    SendError,
-    SendResult,
-)
+from bot.channels.base import BadRequest, ChannelConfigError, Forbidden, SendError, SendResult
 from bot.channels.render import sms_body, whatsapp_bodies
+from bot.vocab.messages import InboundMessage, OutboundMessage
 from bot.vocab.text import MAX_MESSAGE_CHARS, clean_text
 
 WHATSAPP_PREFIX = "whatsapp:"

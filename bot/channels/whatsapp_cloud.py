@@ -23,17 +23,10 @@ import httpx
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from bot.channels.base import (
-    BadRequest,
-    ChannelConfigError,
-    Forbidden,
-    InboundMessage,
-    OutboundMessage,
-    SendError,
-    SendResult,
-)
+from bot.channels.base import BadRequest, ChannelConfigError, Forbidden, SendError, SendResult
 from bot.channels.render import numbered, split_paragraphs
 from bot.edge.json import InvalidJson, parse_json
+from bot.vocab.messages import InboundMessage, OutboundMessage
 from bot.vocab.text import clean_text
 
 DEFAULT_API_BASE = "https://graph.facebook.com/v21.0"

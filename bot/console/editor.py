@@ -17,7 +17,7 @@ from bot.console.security import EDITORS, Staff, guard
 from bot.console.web import audit, db, render, runtime
 from bot.db.models import UnansweredQuestion
 from bot.dialogue import replies
-from bot.dialogue.topics import TOPIC_INTENTS
+from bot.vocab.topics import TOPIC_INTENTS
 
 TOPICS = (*TOPIC_INTENTS, "emergency")
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.channels.base import ContactStopped, OutboundMessage, SendError
+from bot.channels.base import ContactStopped, SendError
 from bot.db import session_factory
 from bot.db.models import Escalation
 from bot.dialogue.state import ConversationState
@@ -25,6 +25,7 @@ from bot.i18n import N_, translate
 from bot.outbound import OutsideWhatsAppWindow
 from bot.runtime import Runtime
 from bot.state.base import StoreUnavailable
+from bot.vocab.messages import OutboundMessage
 from bot.webchat import queue_for_web_chat
 
 HAND_BACK = N_(

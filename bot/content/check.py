@@ -12,7 +12,7 @@ from bot.content.loader import GENERAL_KEY, Problem, load_content
 from bot.content.model import ContentEntry
 from bot.content.reviewers import read_reviewers
 from bot.content.sms import segments
-from bot.dialogue.topics import MENU_LABELS, TOPIC_INTENTS
+from bot.vocab.topics import MENU_LABELS, TOPIC_INTENTS
 
 MAX_SMS_SEGMENTS = 2
 WARN_DAYS_BEFORE_REVIEW = 30

@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field, replace
 
-from bot.channels.base import Button, InboundMessage, OutboundMessage
 from bot.content.library import ContentLibrary
 from bot.dialogue import referral, replies
 from bot.dialogue.hours import office_hours
@@ -16,17 +15,18 @@ from bot.dialogue.hub_list import hub_list
 from bot.dialogue.keywords import is_erasure_request, is_opt_in, is_opt_out, mentioned_country, number_choice
 from bot.dialogue.language import choose_language
 from bot.dialogue.state import ConversationState, Event
-from bot.dialogue.topics import (
+from bot.i18n import N_, translate
+from bot.nlu.types import FALLBACK_INTENT, NluResult
+from bot.referrals import Directory
+from bot.scam import assess, mask_personal_data, render_assessment
+from bot.vocab.messages import Button, InboundMessage, OutboundMessage
+from bot.vocab.topics import (
     COUNTRY_DEPENDENT,
     HUMAN_PAYLOAD,
     MENU_PAYLOAD,
     TOPIC_INTENTS,
     main_menu_payloads,
 )
-from bot.i18n import N_, translate
-from bot.nlu.types import FALLBACK_INTENT, NluResult
-from bot.referrals import Directory
-from bot.scam import assess, mask_personal_data, render_assessment
 
 REPORT_PAYLOAD = "/report_scam"
 CONSENT_CONFIDENCE = 0.45

@@ -7,11 +7,11 @@ button away (the dialogue adds the button), but nobody has to accept one just to
 
 from __future__ import annotations
 
-from bot.channels.base import Button, OutboundMessage
 from bot.dialogue.hours import render_hours
-from bot.dialogue.topics import COUNTRY_LABELS
 from bot.i18n import translate
 from bot.referrals import Directory, Hub, distance_km, find_place
+from bot.vocab.messages import Button, OutboundMessage
+from bot.vocab.topics import COUNTRY_LABELS
 
 MAX_NEAREST = 3
 """Hubs shown when the person named a place: the nearest few, so the list stays short on a phone."""

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import hashlib
 
-from bot.channels.base import Button, OutboundMessage
 from bot.dialogue import replies
 from bot.dialogue.hours import render_hours
 from bot.dialogue.state import ConversationState, Event
 from bot.i18n import N_, translate
 from bot.referrals import Directory, Hub, nearest_hub
+from bot.vocab.messages import Button, OutboundMessage
 
 CONSENT_VERSION = "2026-11-v1"
 """Changes whenever the consent text changes, so each referral records what the person agreed to."""

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.channels.base import Button, OutboundMessage
 from bot.content.model import ContentEntry
 from bot.dialogue.hours import Hours, handover_text
-from bot.dialogue.topics import (
+from bot.i18n import format_day, translate
+from bot.vocab.messages import Button, OutboundMessage
+from bot.vocab.topics import (
     COUNTRY_LABELS,
     HUMAN_PAYLOAD,
     LANGUAGE_LABELS,
@@ -16,7 +17,6 @@ from bot.dialogue.topics import (
     OTHER_COUNTRY,
     main_menu_payloads,
 )
-from bot.i18n import format_day, translate
 
 
 def topic_button(lang: str, intent: str) -> Button:

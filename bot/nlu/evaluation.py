@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from bot.dialogue.topics import TOPIC_INTENTS
+from bot.vocab.topics import TOPIC_INTENTS
 
 ANSWERING_INTENTS = frozenset(TOPIC_INTENTS) | {"ask_human", "emergency"}
 """Intents whose answer is substantive: predicting the wrong one gives a person wrong information."""

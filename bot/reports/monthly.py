@@ -20,7 +20,7 @@ from sqlalchemy import Engine, select
 
 from bot.content.loader import load_content
 from bot.db.models import MessageEvent, Referral, ScamReport, UnansweredQuestion
-from bot.dialogue.topics import TOPIC_INTENTS
+from bot.vocab.topics import TOPIC_INTENTS
 
 SIMILAR = 70
 """token_set_ratio at or above which two unanswered questions count as the same question."""

@@ -7,9 +7,10 @@ import time
 import pytest
 from sqlalchemy import select
 
-from bot.channels.base import ContactStopped, OutboundMessage
+from bot.channels.base import ContactStopped
 from bot.db.models import DeadLetter
 from bot.outbound import OutsideWhatsAppWindow
+from bot.vocab.messages import OutboundMessage
 from tests.channels.conftest import Wired, payload, sign
 
 ADDRESS = "whatsapp:+50688887777"

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from bot.channels.base import Button, OutboundMessage
 from bot.channels.render import WHATSAPP_MAX_CHARS, as_plain_text, sms_body, whatsapp_bodies
 from bot.content.sms import is_gsm7, segments
-from bot.dialogue.topics import HUMAN_PAYLOAD
+from bot.vocab.messages import Button, OutboundMessage
+from bot.vocab.topics import HUMAN_PAYLOAD
 
 MENU = (Button("Papye", "/ask_regularization"), Button("Azil", "/ask_asylum"), Button("Moun", HUMAN_PAYLOAD))
 

@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
-from bot.channels.base import BadRequest, Button, OutboundMessage, SendError
+from bot.channels.base import BadRequest, SendError
 from bot.channels.whatsapp_cloud import WhatsAppCloudChannel, parse_update, render, signature_ok
-from bot.dialogue.topics import HUMAN_PAYLOAD
+from bot.vocab.messages import Button, OutboundMessage
+from bot.vocab.topics import HUMAN_PAYLOAD
 from tests.helpers.fake_provider import Recorded, serve
 
 PAYLOADS = Path(__file__).parent / "payloads" / "whatsapp_cloud"

@@ -6,8 +6,8 @@ import pytest
 
 from bot.dialogue.engine import respond
 from bot.dialogue.state import ConversationState
-from bot.dialogue.topics import HUMAN_PAYLOAD, MENU_PAYLOAD
 from bot.nlu.types import FALLBACK_INTENT, NluResult
+from bot.vocab.topics import HUMAN_PAYLOAD, MENU_PAYLOAD
 from tests.helpers.factories import TODAY, inbound, library, parse
 
 LIB = library()

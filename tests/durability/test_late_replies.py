@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 
 import bot.webhooks
-from bot.channels.base import InboundMessage, OutboundMessage
 from bot.deliveries import Handled
 from bot.journal import Journal
 from bot.nlu.types import NluResult
 from bot.runtime import start_runtime
+from bot.vocab.messages import InboundMessage, OutboundMessage
 from tests.durability.conftest import TWILIO_SID, bot_settings, running_bot, sent_bodies, texts
 from tests.durability.test_exactly_once import NO_LIMITS, with_nlu
 from tests.helpers.fake_provider import FakeProvider

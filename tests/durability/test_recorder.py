@@ -7,12 +7,12 @@ import asyncio
 
 from sqlalchemy import func, select
 
-from bot.channels.base import InboundMessage
 from bot.db import make_engine, migrate, session_factory
 from bot.db.models import TranscriptMessage
 from bot.dialogue.engine import Turn
 from bot.dialogue.state import ConversationState
 from bot.records import SqlRecorder
+from bot.vocab.messages import InboundMessage
 from tests.durability.conftest import fresh_postgres
 
 SECRET = b"test-secret-key-0123456789-abcdefghijkl"

@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, func, select
 
-from bot.channels.base import InboundMessage, OutboundMessage
 from bot.db import make_engine, migrate, session_factory
 from bot.db.models import (
     AppliedEntry,
@@ -29,6 +28,7 @@ from bot.durable import DurableRecords, erasure
 from bot.journal import Journal
 from bot.records import purge_expired
 from bot.state import MemoryStore
+from bot.vocab.messages import InboundMessage, OutboundMessage
 from bot.webchat import queue_for_web_chat
 from tests.durability.conftest import bot_settings, fresh_postgres, running_bot, texts
 from tests.durability.test_exactly_once import NO_LIMITS

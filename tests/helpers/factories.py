@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 from bot import LANGUAGES
-from bot.channels.base import InboundMessage
 from bot.content.library import ContentLibrary
 from bot.content.model import ContentEntry
-from bot.dialogue.topics import TOPIC_INTENTS
 from bot.nlu.types import NluResult
+from bot.vocab.messages import InboundMessage
+from bot.vocab.topics import TOPIC_INTENTS
 
 TODAY = dt.date(2026, 11, 23)
 

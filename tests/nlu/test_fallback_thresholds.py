@@ -12,10 +12,10 @@ import pytest
 import yaml
 
 from bot.config import PROJECT_ROOT
-from bot.dialogue.topics import TOPIC_INTENTS
 from bot.nlu.server import RasaServer
 from bot.nlu.training import INTENTS_DIR, rasa_env
 from bot.nlu.types import FALLBACK_INTENT
+from bot.vocab.topics import TOPIC_INTENTS
 
 
 def fallback_config() -> dict[str, Any]:

@@ -12,12 +12,12 @@ from sqlalchemy import select
 from starlette.testclient import TestClient
 
 from bot.app import create_app
-from bot.channels.base import InboundMessage
 from bot.console import COOKIE
 from bot.db import make_engine
 from bot.db.models import MessageEvent
 from bot.privacy import pseudonymise
 from bot.runtime import start_runtime
+from bot.vocab.messages import InboundMessage
 from tests.console.conftest import NO_RASA, create_staff, log_in
 from tests.helpers.app import make_settings
 
