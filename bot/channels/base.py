@@ -7,6 +7,8 @@ from typing import ClassVar, Protocol
 
 from starlette.requests import Request
 
+from bot.vocab.messages import InboundMessage, OutboundMessage
+
 
 @dataclass(frozen=True)
 class SendResult:

@@ -19,7 +19,6 @@ import datetime as dt
 import hashlib
 import math
 import re
-import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -29,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from bot.db.models import Escalation, TranscriptMessage
 from bot.scam import mask_personal_data
-from bot.vocab.text import normalize_bounded
+from bot.vocab.text import plain_words
 
 FLOOD_MIN = 5
 """Fewer similar escalations than this are shown one by one: a handful of people may well write alike."""
@@ -43,10 +42,8 @@ Opening = tuple[str, ...]
 
 
 def normalise(text: str) -> str:
-    """Lower case, no accents, no punctuation, single spaces: 'Me van a MATAR!!' == 'me van a matar'."""
-    decomposed = normalize_bounded("NFKD", text, COMPARED_CHARS)
-    bare = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-    return _NOT_A_WORD.sub(" ", bare).replace("_", " ").strip()
+    """The shared plain words, at most COMPARED_CHARS: 'Me van a MATAR!!' == 'me van a matar'."""
+    return plain_words(text, COMPARED_CHARS)
 
 
 @dataclass(frozen=True)

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 
-from bot.vocab.text import MAX_MESSAGE_CHARS, normalize_bounded
+from bot.vocab.text import plain_words
 
 OPT_OUT_WORDS: frozenset[str] = frozenset(
     {
@@ -74,25 +73,13 @@ COUNTRY_NAMES: dict[str, tuple[str, ...]] = {
     "SV": ("el salvador", "salvador", "salvadò"),
 }
 
-_ELONGATION = re.compile(r"(.)\1{2,}")
-_NON_WORD = re.compile(r"[^\w\s]+")
-
-
-def normalise(text: str) -> str:
-    """Lowercase, strip accents and punctuation, squeeze 'holaaaa' to 'hola'; at most a message's length
-    (one U+FDFA would otherwise become 18 characters)."""
-    decomposed = normalize_bounded("NFKD", text[:MAX_MESSAGE_CHARS].lower(), MAX_MESSAGE_CHARS)
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    plain = _NON_WORD.sub(" ", plain)
-    return " ".join(_ELONGATION.sub(r"\1", plain).split())
-
 
 def is_opt_out(text: str) -> bool:
-    return normalise(text) in OPT_OUT_WORDS
+    return plain_words(text) in OPT_OUT_WORDS
 
 
 def is_opt_in(text: str) -> bool:
-    return normalise(text) in _OPT_IN_PLAIN
+    return plain_words(text) in _OPT_IN_PLAIN
 
 
 def _words_match(phrase: str, words: list[str]) -> bool:
@@ -101,11 +88,11 @@ def _words_match(phrase: str, words: list[str]) -> bool:
 
 
 def _normalised(table: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
-    return {key: tuple(normalise(name) for name in names) for key, names in table.items()}
+    return {key: tuple(plain_words(name) for name in names) for key, names in table.items()}
 
 
 def _the_one_named(text: str, table: dict[str, tuple[str, ...]]) -> str | None:
-    words = normalise(text).split()
+    words = plain_words(text).split()
     found = {key for key, names in table.items() if any(_words_match(name, words) for name in names)}
     return found.pop() if len(found) == 1 else None
 
@@ -150,10 +137,10 @@ ERASURE_PHRASES: tuple[str, ...] = (
 
 def is_erasure_request(text: str) -> bool:
     """A request to erase one's conversation data, in any of the four languages."""
-    plain = normalise(text)
+    plain = plain_words(text)
     return any(phrase in plain for phrase in ERASURE_PHRASES)
 
 
 _LANGUAGE_NAMES_PLAIN = _normalised(LANGUAGE_NAMES)
 _COUNTRY_NAMES_PLAIN = _normalised(COUNTRY_NAMES)
-_OPT_IN_PLAIN = frozenset(normalise(word) for word in OPT_IN_WORDS)
+_OPT_IN_PLAIN = frozenset(plain_words(word) for word in OPT_IN_WORDS)

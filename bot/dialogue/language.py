@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 
 from bot import LANGUAGES
-from bot.dialogue.keywords import mentioned_language, normalise
+from bot.dialogue.keywords import mentioned_language
 from bot.nlu.types import NluResult
+from bot.vocab.text import plain_words
 
 _MARKUP = re.compile(r"<[^>]+>")
 SWITCH_CONFIDENCE = 0.8
@@ -26,7 +27,7 @@ def choose_language(current: str | None, parse: NluResult) -> str:
         return detected or "es"
     if _MARKUP.search(parse.text):  # pasted HTML or code says nothing about the person's language
         return current
-    words = normalise(parse.text).split()
+    words = plain_words(parse.text).split()
     if (
         detected
         and detected != current

@@ -16,9 +16,8 @@ from pathlib import Path
 from py3langid import langid
 
 from bot import LANGUAGES
-from bot.dialogue.keywords import normalise
 from bot.nlu.trainingdata import examples_by_language
-from bot.vocab.text import fit_normalized
+from bot.vocab.text import fit_normalized, plain_words
 
 NGRAM_SIZES = (1, 2, 3, 4)
 NB_ALPHA = 0.1
@@ -40,8 +39,13 @@ e^3 (20) times likelier there than in the identified language; two such words sw
 cross-validation on the training data (bench/nlu_language.py): es +0.7, ht +0.5, en -0.3 points."""
 
 
+def _words(text: str) -> str:
+    """The shared plain words without emoji names and links: they say nothing about the language."""
+    return " ".join(w for w in plain_words(text).split() if not w.startswith("emo_") and w != "url")
+
+
 def _features(text: str) -> list[str]:
-    plain = f" {normalise(text)} "
+    plain = f" {_words(text)} "
     grams = [plain[i : i + n] for n in NGRAM_SIZES for i in range(len(plain) - n + 1)]
     return grams + [f"w:{w}" for w in plain.split()]
 
@@ -70,7 +74,7 @@ class NgramModel:
         """How many words of the text are clearly `lang`'s rather than `against`'s."""
         return sum(
             1
-            for word in normalise(text).split()
+            for word in _words(text).split()
             if self.counts[lang][f"w:{word}"] >= MIX_MIN_COUNT
             and self._log_p(lang, f"w:{word}") - self._log_p(against, f"w:{word}") >= MIX_MIN_LOG_RATIO
         )
@@ -101,7 +105,7 @@ class LanguageIdentifier:
     def identify(self, text: str) -> tuple[str, float]:
         """The most likely of es/en/fr/ht and its probability (0.25 means no evidence at all)."""
         text = fit_normalized(text, SAMPLE_CHARS)
-        if not normalise(text):
+        if not _words(text):
             return "es", 0.25
         ranked = self._langid.rank(text)
         lid = {lang: max(p, 1e-6) for lang, p in ranked if lang in LANGUAGES}

@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from bot.dialogue.keywords import normalise
+from bot.vocab.text import plain_words
 
 RULES_FILE = Path(__file__).resolve().with_name("safety_rules.yml")
 INTENTS = ("emergency", "ask_human")
@@ -53,7 +53,7 @@ class LanguageRules:
 
     def prepare(self, text: str) -> str:
         """Normalised, phone spellings rewritten, harmless look-alikes ("matar el tiempo") cut out."""
-        words = normalise(text[:MAX_CHARS]).split()
+        words = plain_words(text[:MAX_CHARS]).split()
         plain = " ".join(self.spellings.get(word, word) for word in words)
         return self.ignore.sub(" | ", plain) if self.ignore else plain
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from dataclasses import dataclass
 
 from rapidfuzz.distance import Indel
 
 from bot.referrals.directory import Directory, Hub
+from bot.vocab.text import plain_words
 
 MATCH_THRESHOLD = 88.0
 """Minimum similarity (0-100). 88 accepts one typo in a 6+ letter name ("Tapachul") and rejects words
@@ -48,10 +48,8 @@ class PlaceMatch:
 
 
 def normalize(text: str) -> str:
-    """Lowercase, accents removed, punctuation as spaces: "Cap-Haïtien" -> "cap haitien"."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", plain).split())
+    """Place names compare as the shared plain words: "Cap-Haïtien" -> "cap haitien"."""
+    return plain_words(text)
 
 
 def _phonetic(text: str) -> str:

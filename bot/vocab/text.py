@@ -52,3 +52,65 @@ def fit_normalized(text: str, limit: int, form: NormalForm = "NFKD") -> str:
         if size > limit:
             return head[:index]
     return head
+
+
+# The one normaliser. intents/components/normalise.py keeps a copy of `_phone_typed` for Rasa's own
+# environment (Python 3.10, which cannot import the bot); tests/test_architecture.py keeps them identical.
+_ELONGATION = re.compile(r"([^\W\d_])\1{2,}")
+_PUNCT_RUN = re.compile(r"([^\w\s])\1+")
+_URL = re.compile(r"(?:https?://|www\.)\S+")
+_SPACES = re.compile(r"\s+")
+# Skin tones, variation selectors and the zero-width joiner carry no meaning for us.
+_EMOJI_NOISE = {0x200D, 0xFE0E, 0xFE0F, *range(0x1F3FB, 0x1F400)}
+_TYPED_LONG = re.compile(r"([^\W\d_])\1{2,}")
+_NON_WORD = re.compile(r"[^\w\s]+")
+
+
+def _is_emoji(char: str) -> bool:
+    code = ord(char)
+    return (
+        0x1F000 <= code <= 0x1FAFF
+        or 0x2600 <= code <= 0x27BF
+        or 0x2B00 <= code <= 0x2BFF
+        or code in (0x203C, 0x2049, 0x2122, 0x2139, 0x3030, 0x303D)
+    )
+
+
+def _emoji_word(char: str) -> str:
+    name = unicodedata.name(char, "emoji").lower()
+    return "emo_" + re.sub(r"[^a-z0-9]+", "_", name).strip("_")
+
+
+def _phone_typed(text: str) -> str:
+    text = _URL.sub(" url ", text)
+    out: list[str] = []
+    previous = ""
+    for char in text:
+        if ord(char) in _EMOJI_NOISE:
+            continue
+        if _is_emoji(char):
+            word = _emoji_word(char)
+            if word != previous:
+                out.append(f" {word} ")
+            previous = word
+            continue
+        previous = ""
+        out.append(char)
+    decomposed = unicodedata.normalize("NFKD", "".join(out).lower())
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    plain = _ELONGATION.sub(r"\1\1", plain)
+    plain = _PUNCT_RUN.sub(r"\1", plain)
+    return _SPACES.sub(" ", plain).strip()
+
+
+def normalise(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    """Phone-typed text as the NLU sees it: lowercase, no accents ("pèdi" = "pedi"), letters repeated
+    three times or more squeezed to two, repeated punctuation squeezed, each emoji a word, a link "url".
+    Bounded before and after (one U+FDFA grows 18-fold under NFKD)."""
+    return _phone_typed(text[:limit])[:limit]
+
+
+def plain_words(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    """Letters typed three times or more as one ("holaaaa!!" -> "hola"), then `normalise`, then punctuation
+    as spaces: what keyword, place and language matching compare, so spelling variants meet."""
+    return " ".join(_NON_WORD.sub(" ", normalise(_TYPED_LONG.sub(r"\1", text[:limit]), limit)).split())

@@ -8,8 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.dialogue.keywords import is_erasure_request, is_opt_out, normalise
+from bot.dialogue.keywords import is_erasure_request, is_opt_out
 from bot.vocab.text import MAX_MESSAGE_CHARS, clean_text, fit_normalized, normalize_bounded
+from bot.vocab.text import plain_words as normalise
 
 LIGATURE = "\ufdfa"  # ARABIC LIGATURE SALLALLAHOU ALAYHE WASALLAM: 18 characters under NFKD
 any_code_point = st.text(st.characters(codec=None, exclude_categories=()), max_size=200)
