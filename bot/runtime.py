@@ -11,10 +11,11 @@ from typing import Any
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.channels.base import Channel
+from bot.channels.base import Sender
 from bot.channels.rest import RestChannel
 from bot.channels.telegram import TelegramChannel
 from bot.channels.twilio import TwilioChannel
+from bot.channels.whatsapp_cloud import WhatsAppCloudChannel
 from bot.config import Settings
 from bot.content.library import ContentSource
 from bot.db import make_engine, migrate, session_factory
@@ -30,6 +31,7 @@ from bot.records import SqlRecorder, purge_expired
 from bot.referrals import Directory, DirectoryError, load_directory
 from bot.referrals.log import ReferralLog
 from bot.scam import mask_personal_data
+from bot.scam.training import default_model as scam_model
 from bot.service import ConversationService
 from bot.state import ConversationStore, make_store
 from bot.state.sql_deliveries import SqlDeliveries
@@ -57,6 +59,7 @@ class Runtime:
     twilio: TwilioChannel
     telegram: TelegramChannel
     sender: OutboundSender
+    whatsapp_cloud: WhatsAppCloudChannel | None = None
     rasa_server: RasaServer | None = None
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
 
@@ -142,6 +145,8 @@ class Runtime:
         await self.nlu.client.aclose()
         await self.twilio.aclose()
         await self.telegram.aclose()
+        if self.whatsapp_cloud is not None:
+            await self.whatsapp_cloud.aclose()
         await self.store.aclose()
         self.database.dispose()
 
@@ -158,30 +163,25 @@ def load_hub_directory(settings: Settings) -> Directory:
 
 def describe_channels(settings: Settings) -> list[str]:
     """One line per channel saying whether it is on and, if not, which setting is missing."""
+    needed = {
+        "twilio (WhatsApp, SMS)": {
+            "TWILIO_ACCOUNT_SID": settings.twilio_account_sid,
+            "TWILIO_AUTH_TOKEN": settings.twilio_auth_token,
+        },
+        "telegram": {
+            "TELEGRAM_BOT_TOKEN": settings.telegram_bot_token,
+            "TELEGRAM_WEBHOOK_SECRET": settings.telegram_webhook_secret,
+        },
+        "whatsapp cloud api": {
+            "WHATSAPP_TOKEN": settings.whatsapp_token,
+            "WHATSAPP_APP_SECRET": settings.whatsapp_app_secret,
+            "WHATSAPP_PHONE_NUMBER_ID": settings.whatsapp_phone_number_id,
+        },
+    }
     lines = ["rest: on (web chat and tests)"]
-    twilio_missing = [
-        n
-        for n, v in (
-            ("TWILIO_ACCOUNT_SID", settings.twilio_account_sid),
-            ("TWILIO_AUTH_TOKEN", settings.twilio_auth_token),
-        )
-        if not v
-    ]
-    lines.append(
-        "twilio (WhatsApp, SMS): "
-        + ("on" if not twilio_missing else f"off — set {', '.join(twilio_missing)}")
-    )
-    telegram_missing = [
-        n
-        for n, v in (
-            ("TELEGRAM_BOT_TOKEN", settings.telegram_bot_token),
-            ("TELEGRAM_WEBHOOK_SECRET", settings.telegram_webhook_secret),
-        )
-        if not v
-    ]
-    lines.append(
-        "telegram: " + ("on" if not telegram_missing else f"off — set {', '.join(telegram_missing)}")
-    )
+    for channel, values in needed.items():
+        missing = [name for name, value in values.items() if not value]
+        lines.append(f"{channel}: " + ("on" if not missing else f"off — set {', '.join(missing)}"))
     return lines
 
 
@@ -190,6 +190,7 @@ async def start_runtime(settings: Settings, *, manage_rasa: bool = True) -> Runt
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     database = make_engine(settings.database_url)
     await asyncio.to_thread(migrate, database)
+    await asyncio.to_thread(scam_model)  # load (or train once) before the first message, off the event loop
     nlu, rasa_server = await start_nlu(settings, manage_rasa=manage_rasa)
     store = make_store(settings)
     content = ContentSource(settings.content_dir)
@@ -207,9 +208,20 @@ async def start_runtime(settings: Settings, *, manage_rasa: bool = True) -> Runt
     telegram = TelegramChannel(
         settings.telegram_bot_token, settings.telegram_webhook_secret, settings.telegram_api_base
     )
-    install_redaction([*twilio.secrets(), *telegram.secrets(), *secrets_of(settings)])
+    whatsapp_cloud = WhatsAppCloudChannel(
+        settings.whatsapp_token,
+        settings.whatsapp_app_secret,
+        settings.whatsapp_verify_token,
+        settings.whatsapp_phone_number_id,
+        settings.whatsapp_api_base,
+    )
+    install_redaction(
+        [*twilio.secrets(), *telegram.secrets(), *whatsapp_cloud.secrets(), *secrets_of(settings)]
+    )
     await telegram.start()
-    channels: dict[str, Channel] = {"twilio": twilio, "telegram": telegram, "rest": RestChannel()}
+    channels: dict[str, Sender] = {"twilio": twilio, "telegram": telegram, "rest": RestChannel()}
+    if whatsapp_cloud.enabled:  # one WhatsApp provider per deployment: Meta's own API when configured
+        channels["whatsapp"] = whatsapp_cloud
     sender = OutboundSender(
         channels, store, recorder.dead_letter, opted_out_in_sql=sql_opt_outs(durable, settings.pseudonym_key)
     )
@@ -229,7 +241,7 @@ async def start_runtime(settings: Settings, *, manage_rasa: bool = True) -> Runt
     for line in describe_channels(settings):
         log.info("channel %s", line)
     parts = (store, nlu, content, database, recorder, conversations, twilio, telegram, sender)
-    runtime = Runtime(settings, *parts, rasa_server=rasa_server)
+    runtime = Runtime(settings, *parts, whatsapp_cloud=whatsapp_cloud, rasa_server=rasa_server)
     replay = asyncio.get_running_loop().create_task(runtime.replay_journals_forever(), name="journal-replay")
     runtime._tasks.add(replay)
     runtime.repeat("delivery-recovery", RECOVERY_SECONDS, conversations.recover_deliveries)

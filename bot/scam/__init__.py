@@ -1,11 +1,12 @@
-"""Scam check: signs of fraud in an offer a person forwards or describes, in es, en, fr and ht.
+"""Scam check: is a forwarded or described offer a scam? In es, en, fr and ht.
 
 Public API:
-- `assess(text, language=None, country=None) -> Assessment` — signals, evidence and a verdict;
+- `assess(text, language=None, country=None) -> Assessment` — verdict, signals and quoted evidence;
 - `render_assessment(assessment, language) -> str` — the answer in plain words (never "safe");
 - `mask_personal_data(text) -> str` — phones, e-mails and names masked before a report is stored;
 - `bot.scam.batch.run_scam_check(source, out, err) -> int` — JSON lines in and out.
-The words and the answers are data in content/scam/ (signals.yml, patterns.yml, messages.yml).
+A model trained on the corpus of bot/scam/corpus/ decides (bot/scam/training.py, bot/scam/model.py); the word
+lists and the answers are data in content/scam/ (signals.yml, patterns.yml, messages.yml).
 """
 
 from bot.scam.detector import Assessment, assess

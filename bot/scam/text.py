@@ -11,6 +11,7 @@ import bisect
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 # Characters that separate words for phrase matching ("100% seguro" is matched as "100 seguro").
 # `$ @ # + &` stay: they carry meaning in amounts and handles.
@@ -20,6 +21,7 @@ _CLAUSE_END = re.compile(r"[!?¡¿;\n]+|\.(?=\s|$)")
 _WORD = re.compile(r"\S+")
 
 
+@lru_cache(maxsize=8192)
 def _plain_char(ch: str) -> str:
     """One lowercase, accent-free character for one original character (keeps offsets aligned)."""
     low = ch.lower()
@@ -51,15 +53,17 @@ class Text:
     origin: list[int]
     word_starts: list[int] = field(default_factory=list)
     clauses: list[Clause] = field(default_factory=list)
+    clause_starts: list[int] = field(default_factory=list)
 
     def word_index(self, offset: int) -> int:
         """Index of the word containing (or just after) a character offset of `words`."""
         return max(0, bisect.bisect_right(self.word_starts, offset) - 1)
 
     def clause_at(self, offset: int) -> Clause:
-        for clause in self.clauses:
-            if clause.start <= offset < clause.end:
-                return clause
+        """The clause containing an offset (binary search: many lookups on a long message stay fast)."""
+        index = bisect.bisect_right(self.clause_starts, offset) - 1
+        if index >= 0 and offset < self.clauses[index].end:
+            return self.clauses[index]
         return self.clauses[-1] if self.clauses else Clause(0, len(self.lower), False)
 
     def quote(self, start: int, end: int, limit: int = 60) -> str:
@@ -118,4 +122,4 @@ def prepare(original: str) -> Text:
         start = match.end()
     if start < len(lower):
         clauses.append(Clause(start, len(lower), False))
-    return Text(original, lower, words, origin, word_starts, clauses)
+    return Text(original, lower, words, origin, word_starts, clauses, [c.start for c in clauses])

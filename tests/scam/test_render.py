@@ -6,14 +6,18 @@ import pytest
 
 from bot import LANGUAGES
 from bot.scam import assess, render_assessment
+from bot.scam.detector import GENERIC_SIGNAL
 from bot.scam.lexicon import default_lexicon
 from bot.scam.render import MAX_CHARS, load_messages, missing_messages
+from bot.scam.training import load_corpus
 
 SAFE_WORDS = {"es": "es seguro", "en": "is safe", "fr": "est sûr", "ht": "san danje"}
 
 
 def test_every_signal_and_pattern_has_wording_in_every_language() -> None:
-    assert missing_messages(default_lexicon().signal_ids + ("unofficial_domain",)) == []
+    model_patterns = tuple(sorted({e.pattern for e in load_corpus() if e.scam}))
+    ids = default_lexicon().signal_ids + ("unofficial_domain", GENERIC_SIGNAL) + model_patterns
+    assert missing_messages(ids) == []
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
