@@ -27,6 +27,8 @@ from bot.webhooks import (
     telegram_webhook,
     twilio_status,
     twilio_webhook,
+    whatsapp_challenge,
+    whatsapp_webhook,
 )
 
 WEB_DIR = Path(__file__).resolve().parent / "web"
@@ -82,6 +84,8 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, manage_ras
         Route("/webhooks/twilio", twilio_webhook, methods=["POST"]),
         Route("/webhooks/twilio/status", twilio_status, methods=["POST"]),
         Route("/webhooks/telegram", telegram_webhook, methods=["POST"]),
+        Route("/webhooks/whatsapp", whatsapp_challenge, methods=["GET"]),
+        Route("/webhooks/whatsapp", whatsapp_webhook, methods=["POST"]),
         Mount("/console", app=console_app(settings)),
     ]
     app = Starlette(

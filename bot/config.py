@@ -171,6 +171,15 @@ class Settings:
     rest_api_token: str | None = None
     """REST_API_TOKEN: when set, REST clients other than the web chat page need `Authorization: Bearer`."""
     rate_limits: RateLimitSettings = field(default_factory=RateLimitSettings)
+    whatsapp_token: str | None = None
+    """WHATSAPP_TOKEN: the Cloud API access token (Meta's own WhatsApp API, without Twilio)."""
+    whatsapp_app_secret: str | None = None
+    """WHATSAPP_APP_SECRET: the app secret that signs updates (X-Hub-Signature-256)."""
+    whatsapp_verify_token: str | None = None
+    """WHATSAPP_VERIFY_TOKEN: what Meta's subscription challenge must present."""
+    whatsapp_phone_number_id: str | None = None
+    whatsapp_api_base: str | None = None
+    """WHATSAPP_API_BASE: the Graph API base URL with its version (tests point it at a local fake)."""
 
     @property
     def var_dir(self) -> Path:
@@ -235,6 +244,11 @@ class Settings:
             telegram_bot_token=(env.get("TELEGRAM_BOT_TOKEN") or None),
             telegram_webhook_secret=(env.get("TELEGRAM_WEBHOOK_SECRET") or None),
             telegram_api_base=env.get("TELEGRAM_API_BASE") or "https://api.telegram.org/bot",
+            whatsapp_token=env.get("WHATSAPP_TOKEN") or None,
+            whatsapp_app_secret=env.get("WHATSAPP_APP_SECRET") or None,
+            whatsapp_verify_token=env.get("WHATSAPP_VERIFY_TOKEN") or None,
+            whatsapp_phone_number_id=env.get("WHATSAPP_PHONE_NUMBER_ID") or None,
+            whatsapp_api_base=env.get("WHATSAPP_API_BASE") or None,
             nlu_timeout=nlu_timeout,
             conversation_ttl_seconds=ttl,
             retention_days=retention_days,

@@ -15,7 +15,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 
-from bot.channels.base import Channel, ContactStopped, SendError, SendResult
+from bot.channels.base import ContactStopped, Sender, SendError, SendResult
 from bot.dialogue.state import ConversationState
 from bot.metrics import SEND_FAILURES
 from bot.state.base import ConversationStore, StoreUnavailable
@@ -24,6 +24,8 @@ from bot.vocab.messages import OutboundMessage
 log = logging.getLogger(__name__)
 WHATSAPP_WINDOW_SECONDS = 24 * 3600
 CHANNEL_OF = {"whatsapp": "twilio", "sms": "twilio", "telegram": "telegram", "rest": "rest"}
+"""The adapter that reaches each conversation channel, unless the channels given to OutboundSender name
+one for the conversation channel itself (WhatsApp through Meta's Cloud API instead of Twilio)."""
 
 DeadLetterSink = Callable[[str, OutboundMessage, str, int], Awaitable[None]]
 """(conversation id, message, error, attempts) -> stored for staff to retry."""
@@ -44,7 +46,7 @@ class OutsideWhatsAppWindow(SendError):
 class OutboundSender:
     def __init__(
         self,
-        channels: Mapping[str, Channel],
+        channels: Mapping[str, Sender],
         store: ConversationStore,
         dead_letter: DeadLetterSink,
         attempts: int = 4,
@@ -76,7 +78,9 @@ class OutboundSender:
 
     async def send(self, conversation_id: str, message: OutboundMessage) -> SendResult:
         """Send with retries; a message that still fails is dead-lettered and its error returned."""
-        channel = self._channels.get(CHANNEL_OF.get(message.channel, message.channel))
+        channel = self._channels.get(message.channel) or self._channels.get(
+            CHANNEL_OF.get(message.channel, "")
+        )
         if channel is None:
             raise SendError(f"the {message.channel} channel is not configured", retryable=False)
         error = ""

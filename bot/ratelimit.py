@@ -107,6 +107,7 @@ GUARDED: Mapping[tuple[str, str], Guarded] = {
     ("POST", "/webhooks/twilio"): Guarded("twilio", lambda r: r.provider_address, _quiet_twiml),
     ("POST", "/webhooks/twilio/status"): Guarded("twilio_status", lambda r: r.provider_address, _quiet_json),
     ("POST", "/webhooks/telegram"): Guarded("telegram", lambda r: r.provider_address, _quiet_json),
+    ("POST", "/webhooks/whatsapp"): Guarded("whatsapp_cloud", lambda r: r.provider_address, _quiet_json),
     ("POST", "/console/login"): Guarded("console_login", lambda r: r.login_address, _too_many_logins),
 }
 

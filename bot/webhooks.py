@@ -7,9 +7,10 @@ import logging
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from bot.channels.base import ChannelError
+from bot.channels.base import ChannelConfigError, ChannelError
 from bot.channels.rest import RestChannel
 from bot.channels.telegram import Ignored
+from bot.channels.whatsapp_cloud import WhatsAppCloudChannel
 from bot.metrics import DUPLICATES, MESSAGES_IN, MESSAGES_OUT
 from bot.ratelimit import sender_verdict, too_many
 from bot.runtime import Runtime
@@ -169,6 +170,45 @@ async def telegram_webhook(request: Request) -> Response:
     if receipt.status == "in_progress":  # another worker still on it after the wait: Telegram retries
         return JSONResponse({"status": "in_progress"}, status_code=503, headers={"Retry-After": RETRY_AFTER})
     _count(inbound, receipt.replies)
+    return JSONResponse({"status": "ok"})
+
+
+def _whatsapp_cloud(runtime: Runtime) -> WhatsAppCloudChannel:
+    if runtime.whatsapp_cloud is None:
+        raise ChannelConfigError("the WhatsApp Cloud API channel is off")
+    return runtime.whatsapp_cloud
+
+
+async def whatsapp_challenge(request: Request) -> Response:
+    """Meta's subscription check (GET): the challenge echoed when the verify token matches, else 403."""
+    runtime = runtime_of(request)
+    if runtime.whatsapp_cloud is None:
+        return JSONResponse({"error": "the WhatsApp Cloud API channel is off"}, status_code=503)
+    return runtime.whatsapp_cloud.challenge(request)
+
+
+async def whatsapp_webhook(request: Request) -> Response:
+    """Meta's signed updates: statuses recorded, each message answered once through the Graph API.
+    Any answer but 200 makes Meta retry the whole update, so refusals are quiet once it is authentic."""
+    runtime = runtime_of(request)
+    try:
+        channel = _whatsapp_cloud(runtime)
+        await channel.verify(request)
+        messages, statuses = await channel.parse(request)
+    except ChannelError as exc:
+        return _error(exc)
+    for update in statuses:
+        await runtime.recorder.delivery_status(
+            update.provider_id, "whatsapp", update.status, update.error_code
+        )
+    for inbound in messages:
+        if not (await sender_verdict(request, "whatsapp_cloud", inbound.conversation_id)).allowed:
+            continue
+        receipt = await runtime.conversations.receive(inbound)  # the replies go out through the Graph API
+        if receipt.status == "duplicate":
+            DUPLICATES.labels(channel=inbound.channel).inc()
+            continue
+        _count(inbound, receipt.replies)
     return JSONResponse({"status": "ok"})
 
 

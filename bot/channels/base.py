@@ -57,6 +57,13 @@ class ContactStopped(ChannelError):
     status = 409
 
 
+class Sender(Protocol):
+    """What the outbound sender needs of an adapter: deliver a message that is not an immediate reply."""
+
+    async def send(self, message: OutboundMessage) -> SendResult:
+        """Deliver it, raising SendError with its retry policy."""
+
+
 class Channel(Protocol):
     """What every adapter provides; adding a channel is one module and one registry line."""
 

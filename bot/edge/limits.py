@@ -40,6 +40,7 @@ ROUTE_LIMITS: dict[str, RouteLimit] = {
     "/webhooks/rest/": RouteLimit("rest", 64 * KIB),
     "/webhooks/twilio": RouteLimit("twilio", 64 * KIB),
     "/webhooks/telegram": RouteLimit("telegram", 1024 * KIB),
+    "/webhooks/whatsapp": RouteLimit("whatsapp_cloud", 1024 * KIB),
     "/console": RouteLimit("console", 64 * KIB),
 }
 """Path prefix -> limit. A REST or Twilio message is at most 4,096 characters (16 KiB of UTF-8); a
