@@ -38,7 +38,7 @@ bot/locale/%/LC_MESSAGES/messages.mo: bot/locale/%/LC_MESSAGES/messages.po .venv
 	@$(VENV_BIN)/pybabel compile --statistics -d bot/locale -D messages -l $* 2>&1 | grep -v '^$$' || true
 
 extract-messages: .venv/.installed
-	$(VENV_BIN)/pybabel extract -F babel.cfg -k translate:2 -k translate_plural:2,3 -k N_ --no-location \
+	$(VENV_BIN)/pybabel extract -F babel.cfg -k translate:2 -k N_ --no-location \
 		--omit-header -o bot/locale/messages.pot .
 	$(VENV_BIN)/pybabel update -i bot/locale/messages.pot -d bot/locale -D messages --no-fuzzy-matching
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import gettext
 import io
-import logging
 from functools import cache
 from pathlib import Path
 
@@ -19,7 +18,6 @@ from babel.messages.pofile import read_po
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 DOMAIN = "messages"
-log = logging.getLogger(__name__)
 
 
 @cache
@@ -45,22 +43,11 @@ def translate(lang: str, message: str, **values: object) -> str:
     return text.format(**values) if values else text
 
 
-def translate_plural(lang: str, singular: str, plural: str, n: int, **values: object) -> str:
-    """A string whose form depends on a count (gettext plural rules of the language)."""
-    text = _catalog(lang).ngettext(singular, plural, n)
-    return text.format(n=n, **values)
-
-
 def format_day(lang: str, day: dt.date) -> str:
     """A date as people of that language write it (Babel; Kreyòl uses the numeric form)."""
     if lang == "ht":
         return day.strftime("%d/%m/%Y")
     return format_date(day, format="long", locale=lang)
-
-
-def reload_catalogs() -> None:
-    """Forget cached catalogs (after `make locale` or an edit)."""
-    _catalog.cache_clear()
 
 
 def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "mark for extraction only"

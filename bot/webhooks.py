@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -19,7 +17,6 @@ from bot.vocab.text import clean_text
 from bot.webchat import take_web_chat_outbox
 from bot.webchat_token import WebChatTokens
 
-log = logging.getLogger(__name__)
 TWIML_REPLY_SECONDS = 8.0
 """Answer inside Twilio's webhook (15 s limit) when ready by then; later replies go through the REST API
 (journaled, so they survive a restart: bot/service.py `receive`)."""

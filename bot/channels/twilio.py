@@ -74,10 +74,6 @@ class TwilioForm:
         return "whatsapp" if self.from_.startswith(WHATSAPP_PREFIX) else "sms"
 
 
-def twilio_kind(conversation_channel: str) -> bool:
-    return conversation_channel in ("whatsapp", "sms")
-
-
 class TwilioChannel:
     name: ClassVar[str] = "twilio"
 

@@ -1,7 +1,8 @@
 """The SQL schema: referrals, escalations, transcripts, staff, audit, delivery and analytics records.
 
 Phone numbers and chat ids appear only where the service must reach the person again (an open
-escalation's `address`); everywhere else people are known by a keyed-hash pseudonym.
+escalation's `conversation_id`, `<channel>:<address>`; dead letters until retention); everywhere else
+people are known by a keyed-hash pseudonym.
 """
 
 from __future__ import annotations

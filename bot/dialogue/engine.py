@@ -1,6 +1,7 @@
 """The dialogue: a pure function from (state, message, NLU parse, content) to (state, replies, events).
 
-No I/O happens here, so every rule is tested by tables of cases in four languages.
+It does no I/O of its own: content, the scam check and hub matching come in as objects and are read,
+never written, so every rule is tested by tables of cases in four languages.
 """
 
 from __future__ import annotations

@@ -6,7 +6,6 @@ Pure: the hub directory (loaded once at start-up by the runtime) and the time of
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from zoneinfo import ZoneInfo
 
 from babel.dates import get_day_names
@@ -15,7 +14,6 @@ from bot.i18n import format_day, translate
 from bot.referrals import Directory
 from bot.referrals.directory import DAYS
 
-log = logging.getLogger(__name__)
 Hours = tuple[tuple[str, str], ...]
 
 

@@ -13,7 +13,8 @@ class ConversationState:
     pending_intent: str | None = None
     """A topic question waiting for the country before it can be answered."""
     awaiting: str | None = None
-    """What the last bot message asked for: 'country', 'language' or None."""
+    """What the last bot message asked for: 'country', 'language', 'place' (for a referral), 'consent',
+    'sex', 'age' (optional referral statistics), or None."""
     options: list[str] = field(default_factory=list)
     """Payloads of the numbered choices last shown, so '1', '2' map to them."""
     fallback_count: int = 0

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,15 +33,6 @@ Table = list[tuple[str, Any]]
 class MonthReport:
     month: str
     tables: dict[str, Table] = field(default_factory=dict)
-
-
-def counts(values: Iterable[object]) -> Table:
-    """(value, how many), most frequent first."""
-    return [(str(value), n) for value, n in Counter(values).most_common()]
-
-
-def _between(column: Any, start: dt.datetime, end: dt.datetime) -> Any:
-    return (column >= start) & (column < end)
 
 
 def month_bounds(month: str) -> tuple[dt.datetime, dt.datetime]:
