@@ -19,9 +19,10 @@ from bot.scam.lexicon import Lexicon, default_lexicon
 from bot.scam.model import ScamModel
 from bot.scam.training import default_model
 from bot.scam.verdict import Verdict, verdict_for
+from bot.vocab.text import MAX_MESSAGE_CHARS
 
-MAX_CHARS = 4096
-"""Only the first 4,096 characters are read (the longest WhatsApp or Telegram message): work stays bounded."""
+MAX_CHARS = MAX_MESSAGE_CHARS
+"""Only the first 4,096 characters are read (the longest message a channel passes on): work stays bounded."""
 GENERIC_SIGNAL = "looks_like_known_scams"
 """Shown when the model flags a message whose fraud pattern it cannot name with confidence."""
 PATTERN_MIN_PROBABILITY = 0.35
