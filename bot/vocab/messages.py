@@ -10,6 +10,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.vocab.text import clean_text
+
 
 @dataclass(frozen=True)
 class Button:
@@ -29,6 +31,14 @@ class InboundMessage:
     message_id: str | None = None
     received_at: float = field(default_factory=time.time)
     metadata: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Whoever built it (a channel, the terminal, a replayed journal entry, a future adapter): no lone
+        # surrogate, NUL or control character goes on to a hash, a log or SQL. Channels also bound the length.
+        object.__setattr__(self, "sender", clean_text(self.sender))
+        object.__setattr__(self, "text", clean_text(self.text))
+        if self.message_id is not None:
+            object.__setattr__(self, "message_id", clean_text(self.message_id))
 
     @property
     def conversation_id(self) -> str:

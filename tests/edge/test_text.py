@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.dialogue.keywords import is_erasure_request, is_opt_out
+from bot.vocab.messages import InboundMessage
 from bot.vocab.text import MAX_MESSAGE_CHARS, clean_text, fit_normalized, normalize_bounded
 from bot.vocab.text import plain_words as normalise
 
@@ -69,3 +70,10 @@ def test_keyword_normalisation_is_bounded_but_still_recognises_words() -> None:
     assert len(normalise(LIGATURE * 4000)) <= MAX_MESSAGE_CHARS
     assert is_opt_out("STOP") and is_opt_out("baja") and not is_opt_out("baja la música")
     assert is_erasure_request("Quiero BORRAR mis datos, por favor")
+
+
+def test_an_inbound_message_is_clean_whoever_builds_it() -> None:
+    """The terminal, a replayed journal entry or a future adapter: nothing invalid goes past the message."""
+    message = InboundMessage("rest", sender="web\ud800\x00-1", text="hola \udfff\x00", message_id="m\x00")
+    assert (message.sender, message.text, message.message_id) == ("web-1", "hola ", "m")
+    message.conversation_id.encode("utf-8")
