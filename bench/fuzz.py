@@ -24,9 +24,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from sqlalchemy import text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,7 +34,7 @@ from bot.nlu.server import RasaServer  # noqa: E402
 from bot.nlu.training import train  # noqa: E402
 from tests.console.conftest import NO_RASA  # noqa: E402
 from tests.edge.conftest import POSTGRES_URL, Server, running  # noqa: E402
-from tests.edge.hostile import Attempt, Tally, send  # noqa: E402
+from tests.edge.hostile import Tally, run_attempts  # noqa: E402
 from tests.edge.test_fuzz_routes import ROUTES  # noqa: E402
 
 SCHEMA = "edge_fuzz_bench"
@@ -51,24 +48,6 @@ def fresh_postgres() -> str:
     finally:
         engine.dispose()
     return f"{POSTGRES_URL}?options=-csearch_path%3D{SCHEMA}"
-
-
-def fuzz(server: Server, attempts: st.SearchStrategy[Attempt], examples: int) -> Tally:
-    tally = Tally()
-    with httpx.Client(base_url=server.url) as client:
-
-        @settings(
-            max_examples=examples,
-            deadline=None,
-            database=None,
-            suppress_health_check=list(HealthCheck),
-        )
-        @given(attempts)
-        def one(attempt: Attempt) -> None:
-            tally.note(attempt, send(client, attempt))  # counted, never raised: the run goes on
-
-        one()
-    return tally
 
 
 def report(label: str, tally: Tally, seconds: float) -> None:
@@ -120,7 +99,7 @@ def run_routes(server: Server, nlu: str, names: list[str], examples: dict[str, i
     for name in names:
         strategy, _, _ = ROUTES[name]
         started = time.perf_counter()
-        tally = fuzz(server, strategy(), examples[name])
+        tally = run_attempts(server.url, strategy(), examples[name], derandomize=False)
         report(f"{name} (NLU {nlu})", tally, time.perf_counter() - started)
         total.requests += tally.requests
         total.by_class.update(tally.by_class)

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import httpx
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from twilio.request_validator import RequestValidator
 
@@ -421,3 +422,26 @@ def console_attempts(staff_email: str) -> st.SearchStrategy[Attempt]:
         mostly(st.just("application/x-www-form-urlencoded"), content_types),
     )
     return mostly(forms, raw)
+
+
+def run_attempts(
+    url: str, attempts: st.SearchStrategy[Attempt], examples: int, *, derandomize: bool
+) -> Tally:
+    """Send `examples` hostile requests drawn from `attempts` to the server at `url`, tallying every answer
+    (never raising, so a long run goes on): the test asserts on the tally, the bench prints it."""
+    tally = Tally()
+    with httpx.Client(base_url=url) as client:
+
+        @settings(
+            max_examples=examples,
+            deadline=None,
+            derandomize=derandomize,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
+        @given(attempts)
+        def one(attempt: Attempt) -> None:
+            tally.note(attempt, send(client, attempt))
+
+        one()
+    return tally
