@@ -347,15 +347,14 @@ class FaultBench:
         )
 
 
-def commit_id() -> str:
-    with contextlib.suppress(OSError, subprocess.CalledProcessError):
-        return subprocess.run(
-            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    return "unknown"
+def resolve(revision: str) -> str:
+    """The full commit id of a revision, fixed once: HEAD moves while others commit during a run."""
+    return subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", f"{revision}^{{commit}}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
 
 
 async def run(args: argparse.Namespace) -> None:
@@ -364,9 +363,12 @@ async def run(args: argparse.Namespace) -> None:
     assert main_task is not None
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main_task.cancel)
     senders, messages = plan(args.deliveries, 0.10, args.seed)
+    if args.commit:
+        args.commit = resolve(args.commit)
+    tested = args.commit[:7] if args.commit else f"{resolve('HEAD')[:7]} + working tree"
     work = Path(tempfile.mkdtemp(prefix="infobot-faults-"))
     print(
-        f"fault bench {time.strftime('%Y-%m-%d %H:%M')} commit {commit_id()}: "
+        f"fault bench {time.strftime('%Y-%m-%d %H:%M')} commit {tested}: "
         f"{args.deliveries} deliveries at {args.rate:g}/s, 2 workers, {os.cpu_count()} cores "
         f"(load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}); logs in {work}",
         flush=True,
