@@ -12,23 +12,14 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 
+from bot.channels.webchat_token import WebChatTokens
 from bot.config import Settings
 from bot.console import console_app
 from bot.edge.limits import EdgeLimits
 from bot.metrics import metrics_response
 from bot.ratelimit import AddressLimits, Limiter
 from bot.runtime import Runtime, start_runtime
-from bot.webchat_token import WebChatTokens
-from bot.webhooks import (
-    rest_outbox,
-    rest_webhook,
-    runtime_of,
-    telegram_webhook,
-    twilio_status,
-    twilio_webhook,
-    whatsapp_challenge,
-    whatsapp_webhook,
-)
+from bot.webhooks import channel_routes, rest_outbox, runtime_of, twilio_status
 
 WEB_DIR = Path(__file__).resolve().parent / "web"
 WEB_CHAT_HEADERS = {
@@ -77,13 +68,9 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, manage_ras
         Route("/chat.js", chat_script),
         Route("/healthz", healthz),
         Route("/metrics", metrics),
-        Route("/webhooks/rest/webhook", rest_webhook, methods=["POST"]),
+        *channel_routes(),
         Route("/webhooks/rest/outbox", rest_outbox, methods=["POST"]),
-        Route("/webhooks/twilio", twilio_webhook, methods=["POST"]),
         Route("/webhooks/twilio/status", twilio_status, methods=["POST"]),
-        Route("/webhooks/telegram", telegram_webhook, methods=["POST"]),
-        Route("/webhooks/whatsapp", whatsapp_challenge, methods=["GET"]),
-        Route("/webhooks/whatsapp", whatsapp_webhook, methods=["POST"]),
         Mount("/console", app=console_app(settings)),
     ]
     app = Starlette(

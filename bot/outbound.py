@@ -23,10 +23,6 @@ from bot.vocab.messages import OutboundMessage
 
 log = logging.getLogger(__name__)
 WHATSAPP_WINDOW_SECONDS = 24 * 3600
-CHANNEL_OF = {"whatsapp": "twilio", "sms": "twilio", "telegram": "telegram", "rest": "rest"}
-"""The adapter that reaches each conversation channel, unless the channels given to OutboundSender name
-one for the conversation channel itself (WhatsApp through Meta's Cloud API instead of Twilio)."""
-
 DeadLetterSink = Callable[[str, OutboundMessage, str, int], Awaitable[None]]
 """(conversation id, message, error, attempts) -> stored for staff to retry."""
 OptedOutInSql = Callable[[str], Awaitable[bool | None]]
@@ -78,9 +74,7 @@ class OutboundSender:
 
     async def send(self, conversation_id: str, message: OutboundMessage) -> SendResult:
         """Send with retries; a message that still fails is dead-lettered and its error returned."""
-        channel = self._channels.get(message.channel) or self._channels.get(
-            CHANNEL_OF.get(message.channel, "")
-        )
+        channel = self._channels.get(message.channel)
         if channel is None:
             raise SendError(f"the {message.channel} channel is not configured", retryable=False)
         error = ""

@@ -11,11 +11,8 @@ from typing import Any
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.channels.base import Sender
-from bot.channels.rest import RestChannel
-from bot.channels.telegram import TelegramChannel
-from bot.channels.twilio import TwilioChannel
-from bot.channels.whatsapp_cloud import WhatsAppCloudChannel
+from bot.channels.base import Channel, Sender
+from bot.channels.registry import ADAPTERS
 from bot.config import Settings
 from bot.content.library import ContentSource
 from bot.db import make_engine, migrate, session_factory
@@ -56,10 +53,9 @@ class Runtime:
     database: Engine
     recorder: SqlRecorder
     conversations: ConversationService
-    twilio: TwilioChannel
-    telegram: TelegramChannel
+    channels: dict[str, Channel]
+    """Every registered adapter by name (bot/channels/registry.py), on or off."""
     sender: OutboundSender
-    whatsapp_cloud: WhatsAppCloudChannel | None = None
     rasa_server: RasaServer | None = None
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
 
@@ -143,10 +139,8 @@ class Runtime:
         if self.rasa_server is not None:
             await self.rasa_server.stop()
         await self.nlu.client.aclose()
-        await self.twilio.aclose()
-        await self.telegram.aclose()
-        if self.whatsapp_cloud is not None:
-            await self.whatsapp_cloud.aclose()
+        for adapter in self.channels.values():
+            await adapter.aclose()
         await self.store.aclose()
         self.database.dispose()
 
@@ -163,26 +157,16 @@ def load_hub_directory(settings: Settings) -> Directory:
 
 def describe_channels(settings: Settings) -> list[str]:
     """One line per channel saying whether it is on and, if not, which setting is missing."""
-    needed = {
-        "twilio (WhatsApp, SMS)": {
-            "TWILIO_ACCOUNT_SID": settings.twilio_account_sid,
-            "TWILIO_AUTH_TOKEN": settings.twilio_auth_token,
-        },
-        "telegram": {
-            "TELEGRAM_BOT_TOKEN": settings.telegram_bot_token,
-            "TELEGRAM_WEBHOOK_SECRET": settings.telegram_webhook_secret,
-        },
-        "whatsapp cloud api": {
-            "WHATSAPP_TOKEN": settings.whatsapp_token,
-            "WHATSAPP_APP_SECRET": settings.whatsapp_app_secret,
-            "WHATSAPP_PHONE_NUMBER_ID": settings.whatsapp_phone_number_id,
-        },
-    }
-    lines = ["rest: on (web chat and tests)"]
-    for channel, values in needed.items():
-        missing = [name for name, value in values.items() if not value]
-        lines.append(f"{channel}: " + ("on" if not missing else f"off — set {', '.join(missing)}"))
+    lines = []
+    for cls in ADAPTERS:
+        missing = cls.missing_settings(settings)
+        lines.append(f"{cls.name}: " + ("on" if not missing else f"off — set {', '.join(missing)}"))
     return lines
+
+
+def reaching(channels: dict[str, Channel]) -> dict[str, Sender]:
+    """Conversation channel -> the enabled adapter that reaches it (a later registry line wins)."""
+    return {served: adapter for adapter in channels.values() if adapter.enabled for served in adapter.serves}
 
 
 async def start_runtime(settings: Settings, *, manage_rasa: bool = True) -> Runtime:
@@ -199,31 +183,15 @@ async def start_runtime(settings: Settings, *, manage_rasa: bool = True) -> Runt
     spool = settings.var_dir / "spool"
     referrals = ReferralLog(sessions, spool / "referrals.jsonl")
     durable = DurableRecords(sessions, Journal(spool / "records.jsonl"), store, settings.retention_days)
-    twilio = TwilioChannel(
-        settings.twilio_auth_token,
-        settings.twilio_account_sid,
-        settings.public_base_url,
-        settings.twilio_api_base,
-    )
-    telegram = TelegramChannel(
-        settings.telegram_bot_token, settings.telegram_webhook_secret, settings.telegram_api_base
-    )
-    whatsapp_cloud = WhatsAppCloudChannel(
-        settings.whatsapp_token,
-        settings.whatsapp_app_secret,
-        settings.whatsapp_verify_token,
-        settings.whatsapp_phone_number_id,
-        settings.whatsapp_api_base,
-    )
-    install_redaction(
-        [*twilio.secrets(), *telegram.secrets(), *whatsapp_cloud.secrets(), *secrets_of(settings)]
-    )
-    await telegram.start()
-    channels: dict[str, Sender] = {"twilio": twilio, "telegram": telegram, "rest": RestChannel()}
-    if whatsapp_cloud.enabled:  # one WhatsApp provider per deployment: Meta's own API when configured
-        channels["whatsapp"] = whatsapp_cloud
+    channels: dict[str, Channel] = {cls.name: cls.from_settings(settings) for cls in ADAPTERS}
+    install_redaction([*(secret for a in channels.values() for secret in a.secrets()), *secrets_of(settings)])
+    for adapter in channels.values():
+        await adapter.start()
     sender = OutboundSender(
-        channels, store, recorder.dead_letter, opted_out_in_sql=sql_opt_outs(durable, settings.pseudonym_key)
+        reaching(channels),
+        store,
+        recorder.dead_letter,
+        opted_out_in_sql=sql_opt_outs(durable, settings.pseudonym_key),
     )
     conversations = ConversationService(
         store,
@@ -240,8 +208,8 @@ async def start_runtime(settings: Settings, *, manage_rasa: bool = True) -> Runt
     )
     for line in describe_channels(settings):
         log.info("channel %s", line)
-    parts = (store, nlu, content, database, recorder, conversations, twilio, telegram, sender)
-    runtime = Runtime(settings, *parts, whatsapp_cloud=whatsapp_cloud, rasa_server=rasa_server)
+    parts = (store, nlu, content, database, recorder, conversations, channels, sender)
+    runtime = Runtime(settings, *parts, rasa_server=rasa_server)
     replay = asyncio.get_running_loop().create_task(runtime.replay_journals_forever(), name="journal-replay")
     runtime._tasks.add(replay)
     runtime.repeat("delivery-recovery", RECOVERY_SECONDS, conversations.recover_deliveries)

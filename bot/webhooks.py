@@ -1,29 +1,29 @@
-"""The webhook routes: authenticate, parse, dedupe, handle, answer. Malformed requests get 400, never 500."""
+"""The webhook routes: one generic route for every registered adapter, plus the Twilio status callback and
+the web chat's outbox. Malformed requests get 400, forged ones 403, never 500."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
-from bot.channels.base import ChannelConfigError, ChannelError
+from bot.channels.base import ChannelError
+from bot.channels.registry import ADAPTERS
 from bot.channels.rest import RestChannel
-from bot.channels.telegram import Ignored
-from bot.channels.whatsapp_cloud import WhatsAppCloudChannel
+from bot.channels.webchat_token import WebChatTokens
 from bot.metrics import DUPLICATES, MESSAGES_IN, MESSAGES_OUT
-from bot.ratelimit import sender_verdict, too_many
+from bot.ratelimit import sender_verdict
 from bot.runtime import Runtime
 from bot.vocab.messages import InboundMessage, OutboundMessage
 from bot.vocab.text import clean_text
 from bot.webchat import take_web_chat_outbox
-from bot.webchat_token import WebChatTokens
 
-TWIML_REPLY_SECONDS = 8.0
-"""Answer inside Twilio's webhook (15 s limit) when ready by then; later replies go through the REST API
-(journaled, so they survive a restart: bot/service.py `receive`)."""
+GROUP_NOTICE_SECONDS = 365 * 24 * 3600
+"""A group chat is told once a year at most that the bot answers only in private."""
 MAX_SID_CHARS = 64
 """Twilio's message SIDs have 34 characters; the delivery_status key holds 64."""
-RETRY_AFTER = "5"
-"""Seconds a provider is asked to wait before retrying a delivery another worker still holds."""
 TWILIO_STATUS = {
     "accepted": "queued",
     "queued": "queued",
@@ -59,23 +59,61 @@ def _count(inbound: InboundMessage, replies: list[OutboundMessage]) -> None:
         MESSAGES_OUT.labels(channel=inbound.channel, language=reply.language or "unknown").inc()
 
 
-async def rest_webhook(request: Request) -> Response:
-    channel = RestChannel()
-    tokens = web_chat_tokens(request)
+async def channel_webhook(request: Request, adapter_name: str) -> Response:
+    """The one route every adapter shares: verify → parse → statuses recorded → per person: the limit,
+    the provider told the message was seen, the service's receive (claim, lock, understand, decide,
+    record, complete) → the adapter's answer. Malformed or forged requests get 4xx, never 500."""
+    runtime = runtime_of(request)
+    adapter = runtime.channels[adapter_name]
     try:
-        identity = tokens.for_message(request)
-        messages = await channel.parse(request, sender=identity.sender)
+        await adapter.verify(request)
+        parsed = await adapter.parse(request)
     except ChannelError as exc:
         return _error(exc)
-    rendered = []
-    for inbound in messages:
-        verdict = await sender_verdict(request, "rest", inbound.conversation_id)
-        if not verdict.allowed:
-            return tokens.attach(request, too_many(verdict), identity)
-        replies = await runtime_of(request).conversations.handle(inbound)
-        _count(inbound, replies)
-        rendered += [channel.render(reply) for reply in replies]
-    return tokens.attach(request, JSONResponse(rendered), identity)
+    for update in parsed.statuses:
+        await runtime.recorder.delivery_status(
+            update.provider_id, update.channel, update.status, update.error_code
+        )
+    if parsed.group_chat is not None and await runtime.store.claim(
+        f"{adapter.name}-group:{parsed.group_chat}", GROUP_NOTICE_SECONDS
+    ):
+        await adapter.notify_group(parsed.group_chat)
+    status, answer = "empty", ""
+    for inbound in parsed.messages:
+        verdict = await sender_verdict(request, adapter.name, inbound.conversation_id)
+        if not verdict.allowed:  # one person's flood; the others in the same update are still answered
+            request.state.retry_after = verdict.retry_after
+            status = "limited" if status == "empty" else status
+            continue
+        await adapter.acknowledge(inbound)
+        receipt = await runtime.conversations.receive(
+            inbound, adapter.reply_within, partial(adapter.render_answer, inbound)
+        )
+        if receipt.status == "duplicate":
+            DUPLICATES.labels(channel=inbound.channel).inc()
+        else:
+            _count(inbound, receipt.replies)
+        status, answer = receipt.status, receipt.rendered
+    return adapter.respond(request, status, answer)
+
+
+def channel_routes() -> list[Route]:
+    """Each registered adapter's webhook (named after the adapter), and Meta's GET challenge where the
+    adapter answers one."""
+    routes = [
+        Route(cls.path, partial(channel_webhook, adapter_name=cls.name), methods=["POST"]) for cls in ADAPTERS
+    ]
+    routes += [
+        Route(cls.path, partial(_challenge, adapter_name=cls.name), methods=["GET"])
+        for cls in ADAPTERS
+        if hasattr(cls, "challenge")
+    ]
+    return routes
+
+
+async def _challenge(request: Request, adapter_name: str) -> Response:
+    answer: Response = runtime_of(request).channels[adapter_name].challenge(request)  # type: ignore[attr-defined]
+    return answer
 
 
 async def rest_outbox(request: Request) -> Response:
@@ -98,37 +136,10 @@ async def rest_outbox(request: Request) -> Response:
     )
 
 
-async def twilio_webhook(request: Request) -> Response:
-    runtime = runtime_of(request)
-    channel = runtime.twilio
-    try:
-        await channel.verify(request)
-        [inbound] = await channel.parse(request)
-    except ChannelError as exc:
-        return _error(exc)
-    twiml = "application/xml"
-    if not (await sender_verdict(request, "twilio", inbound.conversation_id)).allowed:
-        return Response(channel.twiml([]), media_type=twiml)  # an error would only make Twilio retry
-
-    def render(replies: list[OutboundMessage]) -> str:
-        return channel.twiml([body for reply in replies for body in channel.bodies(inbound.channel, reply)])
-
-    conversations = runtime.conversations
-    receipt = await conversations.receive(inbound, reply_within=TWIML_REPLY_SECONDS, render=render)
-    if receipt.status == "duplicate":
-        DUPLICATES.labels(channel=inbound.channel).inc()
-    if receipt.status == "in_progress":  # another worker still on it after the wait: Twilio, try later
-        return Response(status_code=503, headers={"Retry-After": RETRY_AFTER})
-    if receipt.status != "answered":  # a duplicate, or a late reply sent through the API
-        return Response(channel.twiml([]), media_type=twiml)
-    _count(inbound, receipt.replies)
-    return Response(receipt.rendered, media_type=twiml)
-
-
 async def twilio_status(request: Request) -> Response:
     runtime = runtime_of(request)
     try:
-        await runtime.twilio.verify(request)
+        await runtime.channels["twilio"].verify(request)
     except ChannelError as exc:
         return _error(exc)
     form = await request.form()
@@ -143,76 +154,3 @@ async def twilio_status(request: Request) -> Response:
     error_code = clean_text(str(form.get("ErrorCode") or ""), 20) or None  # NUL never reaches SQL
     await runtime.recorder.delivery_status(sid, kind, status, error_code)
     return JSONResponse({"status": status})
-
-
-async def telegram_webhook(request: Request) -> Response:
-    runtime = runtime_of(request)
-    channel = runtime.telegram
-    try:
-        await channel.verify(request)
-        [inbound] = await channel.parse(request)
-    except Ignored as exc:
-        await _maybe_notify_group(runtime, str(exc))
-        return JSONResponse({"status": "ignored"})
-    except ChannelError as exc:
-        return _error(exc)
-    if not (await sender_verdict(request, "telegram", inbound.conversation_id)).allowed:
-        return JSONResponse({"status": "ignored"})  # an error would only make Telegram retry
-    if "callback_query_id" in inbound.metadata:
-        await channel.answer_callback(inbound.metadata["callback_query_id"])
-    receipt = await runtime.conversations.receive(inbound)  # the replies go out through the Bot API
-    if receipt.status == "duplicate":
-        DUPLICATES.labels(channel=inbound.channel).inc()
-        return JSONResponse({"status": "duplicate"})
-    if receipt.status == "in_progress":  # another worker still on it after the wait: Telegram retries
-        return JSONResponse({"status": "in_progress"}, status_code=503, headers={"Retry-After": RETRY_AFTER})
-    _count(inbound, receipt.replies)
-    return JSONResponse({"status": "ok"})
-
-
-def _whatsapp_cloud(runtime: Runtime) -> WhatsAppCloudChannel:
-    if runtime.whatsapp_cloud is None:
-        raise ChannelConfigError("the WhatsApp Cloud API channel is off")
-    return runtime.whatsapp_cloud
-
-
-async def whatsapp_challenge(request: Request) -> Response:
-    """Meta's subscription check (GET): the challenge echoed when the verify token matches, else 403."""
-    runtime = runtime_of(request)
-    if runtime.whatsapp_cloud is None:
-        return JSONResponse({"error": "the WhatsApp Cloud API channel is off"}, status_code=503)
-    return runtime.whatsapp_cloud.challenge(request)
-
-
-async def whatsapp_webhook(request: Request) -> Response:
-    """Meta's signed updates: statuses recorded, each message answered once through the Graph API.
-    Any answer but 200 makes Meta retry the whole update, so refusals are quiet once it is authentic."""
-    runtime = runtime_of(request)
-    try:
-        channel = _whatsapp_cloud(runtime)
-        await channel.verify(request)
-        messages, statuses = await channel.parse(request)
-    except ChannelError as exc:
-        return _error(exc)
-    for update in statuses:
-        await runtime.recorder.delivery_status(
-            update.provider_id, "whatsapp", update.status, update.error_code
-        )
-    for inbound in messages:
-        if not (await sender_verdict(request, "whatsapp_cloud", inbound.conversation_id)).allowed:
-            continue
-        receipt = await runtime.conversations.receive(inbound)  # the replies go out through the Graph API
-        if receipt.status == "duplicate":
-            DUPLICATES.labels(channel=inbound.channel).inc()
-            continue
-        _count(inbound, receipt.replies)
-    return JSONResponse({"status": "ok"})
-
-
-async def _maybe_notify_group(runtime: Runtime, reason: str) -> None:
-    """One polite line per group chat, ever (claimed in the store), then silence."""
-    if not reason.startswith("group:"):
-        return
-    chat_id = int(reason.split(":", 1)[1])
-    if await runtime.store.claim(f"telegram-group:{chat_id}", 365 * 24 * 3600):
-        await runtime.telegram.notify_group(chat_id)

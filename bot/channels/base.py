@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import ClassVar, Protocol
 
 from starlette.requests import Request
+from starlette.responses import Response
 
 from bot.vocab.messages import InboundMessage, OutboundMessage
 
@@ -57,6 +58,26 @@ class ContactStopped(ChannelError):
     status = 409
 
 
+@dataclass(frozen=True)
+class DeliveryUpdate:
+    """A provider's report on a message we sent (sent, delivered, failed...)."""
+
+    provider_id: str
+    channel: str
+    status: str
+    error_code: str | None = None
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """What one authentic webhook request carries."""
+
+    messages: tuple[InboundMessage, ...] = ()
+    statuses: tuple[DeliveryUpdate, ...] = ()
+    group_chat: int | None = None
+    """A group chat the bot does not serve: told so once (claimed in the store), then silence."""
+
+
 class Sender(Protocol):
     """What the outbound sender needs of an adapter: deliver a message that is not an immediate reply."""
 
@@ -65,18 +86,51 @@ class Sender(Protocol):
 
 
 class Channel(Protocol):
-    """What every adapter provides; adding a channel is one module and one registry line."""
+    """What every adapter provides; adding a channel is one module and one line in registry.py.
+
+    The generic route (bot/webhooks.py) runs verify → parse → per-person limit → acknowledge → the
+    service's receive (claim, lock, understand, decide, record, complete) → respond, for every adapter."""
 
     name: ClassVar[str]
+    """The adapter (twilio, telegram, whatsapp_cloud, rest); the conversation channel is InboundMessage's."""
+    path: ClassVar[str]
+    """Its webhook route (POST)."""
+    serves: ClassVar[tuple[str, ...]]
+    """The conversation channels it reaches (whatsapp and sms for Twilio)."""
+    reply_within: ClassVar[float | None]
+    """Seconds the replies may take to go in the webhook's own answer; None: they go through the API."""
+
+    @property
+    def enabled(self) -> bool:
+        """Its credentials are set."""
+
+    async def start(self) -> None:
+        """Connect what must be connected before the first request."""
+
+    async def aclose(self) -> None:
+        """Release connections."""
 
     async def verify(self, request: Request) -> None:
-        """Raise Forbidden unless the request really comes from the provider."""
+        """Raise Forbidden unless the request really comes from the provider (ChannelConfigError when off)."""
 
-    async def parse(self, request: Request) -> list[InboundMessage]:
-        """Turn the request into messages; raise BadRequest when it is malformed."""
+    async def parse(self, request: Request) -> Parsed:
+        """The messages and statuses of an authentic request; raise BadRequest when it is malformed."""
+
+    def render_answer(self, inbound: InboundMessage, replies: list[OutboundMessage]) -> str:
+        """The replies as the webhook's own answer (TwiML, JSON); unused when reply_within is None."""
+
+    def respond(self, request: Request, status: str, answer: str) -> Response:
+        """The HTTP answer: `status` is the service's receipt (answered, sent, late, duplicate,
+        in_progress, limited, empty); `answer` the rendered replies when answered."""
+
+    async def acknowledge(self, inbound: InboundMessage) -> None:
+        """Tell the provider the message was seen before the turn runs (Telegram's button spinner)."""
+
+    async def notify_group(self, chat_id: int) -> None:
+        """The one line a group chat gets."""
 
     async def send(self, message: OutboundMessage) -> SendResult:
-        """Deliver a message that is not an immediate reply (staff answers, retries)."""
+        """Deliver a message that is not an immediate reply (staff answers, late replies, retries)."""
 
     def secrets(self) -> tuple[str, ...]:
         """Values that must never reach a log."""

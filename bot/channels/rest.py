@@ -2,36 +2,87 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any, ClassVar
 
 from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 
-from bot.channels.base import BadRequest, SendResult
+from bot.channels.base import BadRequest, Parsed, SendResult
 from bot.channels.render import numbered
+from bot.channels.webchat_token import SENDER_PREFIX, RestIdentity, WebChatTokens
+from bot.config import Settings
 from bot.edge.json import InvalidJson, parse_json
 from bot.vocab.messages import InboundMessage, OutboundMessage
 
 MAX_MESSAGE_CHARS = 4096
 MAX_SENDER_CHARS = 128
-WEB_CHAT_SENDERS = "webchat:"
-"""Reserved for conversations the server names (bot/webchat_token.py): no REST body can speak as one."""
+WEB_CHAT_SENDERS = SENDER_PREFIX
+"""Reserved for conversations the server names (webchat_token.py): no REST body can speak as one."""
+REST_REPLY_SECONDS = 300.0
+"""A REST client waits for its answer in the response: as long as a turn can take."""
 
 
 class RestChannel:
     name: ClassVar[str] = "rest"
+    path: ClassVar[str] = "/webhooks/rest/webhook"
+    serves: ClassVar[tuple[str, ...]] = ("rest",)
+    reply_within: ClassVar[float | None] = REST_REPLY_SECONDS
+    enabled: ClassVar[bool] = True
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RestChannel:
+        return cls()
+
+    @staticmethod
+    def missing_settings(settings: Settings) -> list[str]:
+        return []
+
+    async def start(self) -> None:
+        return None
+
+    async def aclose(self) -> None:
+        return None
 
     async def verify(self, request: Request) -> None:
-        """The REST channel is the open test and web-chat channel: nothing to verify."""
+        """Who speaks: the web chat token's conversation, a new one for the page, or the body's sender
+        (with REST_API_TOKEN, only for a client holding it); kept on the request for parse and respond."""
+        request.state.rest_identity = _tokens(request).for_message(request)
 
-    async def parse(self, request: Request, sender: str | None = None) -> list[InboundMessage]:
-        """`sender` is the web chat token's conversation when there is one; the body's is then ignored."""
+    async def parse(self, request: Request) -> Parsed:
+        """The token's conversation when there is one; the body's sender is then ignored."""
+        identity: RestIdentity = request.state.rest_identity
         body = await _json_object(request, '{"sender": ..., "message": ...}')
-        sender, message = sender or _sender(body), body.get("message")
+        sender, message = identity.sender or _sender(body), body.get("message")
         if not isinstance(message, str) or not message.strip():
             raise BadRequest("'message' is required and must be a non-empty string")
         if len(message) > MAX_MESSAGE_CHARS:
             raise BadRequest(f"'message' is longer than {MAX_MESSAGE_CHARS} characters")
-        return [InboundMessage(channel=self.name, sender=sender, text=message)]
+        return Parsed(messages=(InboundMessage(channel=self.name, sender=sender, text=message),))
+
+    def render_answer(self, inbound: InboundMessage, replies: list[OutboundMessage]) -> str:
+        return json.dumps([self.render(reply) for reply in replies], ensure_ascii=False)
+
+    def respond(self, request: Request, status: str, answer: str) -> Response:
+        """The replies as Rasa's REST list; 429 over the per-person limit; the token handed on."""
+        tokens, identity = _tokens(request), request.state.rest_identity
+        if status == "limited":
+            wait = str(getattr(request.state, "retry_after", 60))
+            refusal = JSONResponse(
+                {"error": f"too many requests: try again in {wait} s"},
+                status_code=429,
+                headers={"Retry-After": wait},
+            )
+            return tokens.attach(request, refusal, identity)
+        if status == "in_progress":
+            return JSONResponse({"error": "this message is being answered"}, status_code=409)
+        return tokens.attach(request, Response(answer or "[]", media_type="application/json"), identity)
+
+    async def acknowledge(self, inbound: InboundMessage) -> None:
+        return None
+
+    async def notify_group(self, chat_id: int) -> None:
+        return None
 
     async def parse_outbox_request(self, request: Request) -> str:
         """The sender whose waiting staff messages the web chat page asks for: `{"sender": ...}`."""
@@ -57,6 +108,11 @@ class RestChannel:
             "content_id": message.content_id,
         }
         return out
+
+
+def _tokens(request: Request) -> WebChatTokens:
+    tokens: WebChatTokens = request.app.state.web_chat_tokens
+    return tokens
 
 
 async def _json_object(request: Request, shape: str) -> dict[str, Any]:

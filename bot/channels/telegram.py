@@ -13,6 +13,7 @@ import html
 from typing import ClassVar
 
 from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 from telegram import Bot, Chat, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest as TelegramBadRequest
@@ -20,27 +21,44 @@ from telegram.error import Forbidden as TelegramForbidden
 from telegram.error import NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import Application
 
-from bot.channels.base import BadRequest, ChannelConfigError, Forbidden, SendError, SendResult
+from bot.channels.base import BadRequest, ChannelConfigError, Forbidden, Parsed, SendError, SendResult
 from bot.channels.render import numbered, split_paragraphs
+from bot.config import Settings
 from bot.edge.json import parse_json
 from bot.vocab.messages import InboundMessage, OutboundMessage
 from bot.vocab.text import MAX_MESSAGE_CHARS, clean_text
 
 TELEGRAM_MAX_CHARS = 4096
+RETRY_AFTER_SECONDS = "5"
 GROUP_NOTICE = "infobot answers only in private chats: please write to me directly. / Escríbame en privado."
-
-
-class Ignored(Exception):
-    """An update infobot deliberately does not handle (edits, channel posts, joins): answer 200."""
 
 
 class TelegramChannel:
     name: ClassVar[str] = "telegram"
+    path: ClassVar[str] = "/webhooks/telegram"
+    serves: ClassVar[tuple[str, ...]] = ("telegram",)
+    reply_within: ClassVar[float | None] = None
 
     def __init__(self, token: str | None, webhook_secret: str | None, api_base: str) -> None:
         self._token, self._secret = token, webhook_secret
         self._app: Application | None = None  # type: ignore[type-arg,unused-ignore]
         self._api_base = api_base
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> TelegramChannel:
+        return cls(settings.telegram_bot_token, settings.telegram_webhook_secret, settings.telegram_api_base)
+
+    @staticmethod
+    def missing_settings(settings: Settings) -> list[str]:
+        values = {
+            "TELEGRAM_BOT_TOKEN": settings.telegram_bot_token,
+            "TELEGRAM_WEBHOOK_SECRET": settings.telegram_webhook_secret,
+        }
+        return [name for name, value in values.items() if not value]
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self._token and self._secret)
 
     def secrets(self) -> tuple[str, ...]:
         return tuple(s for s in (self._token, self._secret) if s)
@@ -69,7 +87,7 @@ class TelegramChannel:
         if not hmac.compare_digest(given.encode(), self._secret.encode()):
             raise Forbidden("X-Telegram-Bot-Api-Secret-Token is missing or wrong")
 
-    async def parse(self, request: Request) -> list[InboundMessage]:
+    async def parse(self, request: Request) -> Parsed:
         try:
             data = parse_json(await request.body())  # Telegram never sends lone surrogates or NUL
             update = Update.de_json(data, self.bot) if isinstance(data, dict) else None
@@ -77,32 +95,54 @@ class TelegramChannel:
             raise BadRequest(f"not a Telegram Update: {exc}") from exc
         if update is None or not isinstance(data.get("update_id"), int):
             raise BadRequest("not a Telegram Update: update_id is required")
-        return [self._inbound(update)]
+        return self._parsed(update)
 
-    def _inbound(self, update: Update) -> InboundMessage:
+    def _parsed(self, update: Update) -> Parsed:
+        """A private message or button press; edits, channel posts and joins carry nothing to answer;
+        a group chat is told once that infobot answers only in private."""
         message_id = str(update.update_id)
         if update.callback_query is not None and update.callback_query.message is not None:
             query = update.callback_query
-            return InboundMessage(
+            pressed = InboundMessage(
                 channel=self.name,
                 sender=_chat_id(query.message.chat),  # type: ignore[union-attr]
                 text=_text(query.data),
                 message_id=message_id,
                 metadata={"callback_query_id": str(query.id)},
             )
+            return Parsed(messages=(pressed,))
         message = update.message
         if message is None:
-            raise Ignored("edited message, channel post or other update")
+            return Parsed()
         chat_id = _chat_id(message.chat)
         if message.chat.type != "private":
-            raise Ignored(f"group:{chat_id}")
-        return InboundMessage(
+            return Parsed(group_chat=int(chat_id))
+        written = InboundMessage(
             channel=self.name,
             sender=chat_id,
             text=_text(message.text),
             message_id=message_id,
             metadata={"media": 0 if message.text else 1},
         )
+        return Parsed(messages=(written,))
+
+    def render_answer(self, inbound: InboundMessage, replies: list[OutboundMessage]) -> str:
+        return ""  # replies go through the Bot API
+
+    def respond(self, request: Request, status: str, answer: str) -> Response:
+        """200 whatever happened to an authentic update (anything else makes Telegram retry it), but 503
+        while another worker still holds it."""
+        if status == "in_progress":
+            return JSONResponse(
+                {"status": status}, status_code=503, headers={"Retry-After": RETRY_AFTER_SECONDS}
+            )
+        shown = {"sent": "ok", "late": "ok", "limited": "ignored", "empty": "ignored"}.get(status, status)
+        return JSONResponse({"status": shown})
+
+    async def acknowledge(self, inbound: InboundMessage) -> None:
+        """A pressed button's spinner stops (the reply is what matters: errors are ignored)."""
+        if "callback_query_id" in inbound.metadata:
+            await self.answer_callback(inbound.metadata["callback_query_id"])
 
     async def answer_callback(self, callback_query_id: str) -> None:
         with contextlib.suppress(TelegramError):  # the spinner stops by itself; the reply is what matters

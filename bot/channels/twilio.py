@@ -15,20 +15,26 @@ from typing import ClassVar
 
 from aiohttp import ClientError
 from starlette.requests import Request
+from starlette.responses import Response
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 from twilio.twiml.messaging_response import MessagingResponse
 
-from bot.channels.base import BadRequest, ChannelConfigError, Forbidden, SendError, SendResult
+from bot.channels.base import BadRequest, ChannelConfigError, Forbidden, Parsed, SendError, SendResult
 from bot.channels.render import sms_body, whatsapp_bodies
+from bot.config import Settings
 from bot.vocab.messages import InboundMessage, OutboundMessage
 from bot.vocab.text import MAX_MESSAGE_CHARS, clean_text
 
 WHATSAPP_PREFIX = "whatsapp:"
 MAX_BODY_CHARS = MAX_MESSAGE_CHARS
 MAX_ADDRESS_CHARS = 128
+TWIML_REPLY_SECONDS = 8.0
+"""Answer inside Twilio's webhook (15 s limit) when ready by then; later replies go through the REST API
+(journaled, so they survive a restart: bot/deliveries.py)."""
+RETRY_AFTER_SECONDS = "5"
 OUTSIDE_WHATSAPP_WINDOW = 63016
 """Twilio's error when a free-form WhatsApp message is sent more than 24 hours after the person wrote."""
 
@@ -76,6 +82,9 @@ class TwilioForm:
 
 class TwilioChannel:
     name: ClassVar[str] = "twilio"
+    path: ClassVar[str] = "/webhooks/twilio"
+    serves: ClassVar[tuple[str, ...]] = ("whatsapp", "sms")
+    reply_within: ClassVar[float | None] = TWIML_REPLY_SECONDS
 
     def __init__(
         self,
@@ -89,6 +98,30 @@ class TwilioChannel:
         self._api_base = api_base
         self._validator = RequestValidator(auth_token) if auth_token else None
         self._client: Client | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> TwilioChannel:
+        return cls(
+            settings.twilio_auth_token,
+            settings.twilio_account_sid,
+            settings.public_base_url,
+            settings.twilio_api_base,
+        )
+
+    @staticmethod
+    def missing_settings(settings: Settings) -> list[str]:
+        values = {
+            "TWILIO_ACCOUNT_SID": settings.twilio_account_sid,
+            "TWILIO_AUTH_TOKEN": settings.twilio_auth_token,
+        }
+        return [name for name, value in values.items() if not value]
+
+    @property
+    def enabled(self) -> bool:
+        return self._validator is not None
+
+    async def start(self) -> None:
+        return None
 
     def secrets(self) -> tuple[str, ...]:
         return tuple(s for s in (self._token,) if s)
@@ -112,7 +145,7 @@ class TwilioChannel:
         if not any(self._validator.validate(url, params, signature) for url in self._candidate_urls(request)):
             raise Forbidden("X-Twilio-Signature does not match")
 
-    async def parse(self, request: Request) -> list[InboundMessage]:
+    async def parse(self, request: Request) -> Parsed:
         form = TwilioForm.parse({k: str(v) for k, v in (await request.form()).multi_items()})
         sender = form.from_.removeprefix(WHATSAPP_PREFIX)
         reply_from = form.to
@@ -121,15 +154,26 @@ class TwilioChannel:
             "media": form.num_media,
             **({"truncated": True} if form.truncated else {}),
         }
-        return [
-            InboundMessage(
-                channel=form.kind,
-                sender=sender,
-                text=form.body,
-                message_id=form.message_sid,
-                metadata=metadata,
-            )
-        ]
+        inbound = InboundMessage(
+            channel=form.kind, sender=sender, text=form.body, message_id=form.message_sid, metadata=metadata
+        )
+        return Parsed(messages=(inbound,))
+
+    def render_answer(self, inbound: InboundMessage, replies: list[OutboundMessage]) -> str:
+        return self.twiml([body for reply in replies for body in self.bodies(inbound.channel, reply)])
+
+    def respond(self, request: Request, status: str, answer: str) -> Response:
+        """TwiML when answered in time; empty TwiML otherwise (an error would only make Twilio retry),
+        but 503 while another worker still holds the message, so Twilio tries again later."""
+        if status == "in_progress":
+            return Response(status_code=503, headers={"Retry-After": RETRY_AFTER_SECONDS})
+        return Response(answer if status == "answered" else self.twiml([]), media_type="application/xml")
+
+    async def acknowledge(self, inbound: InboundMessage) -> None:
+        return None
+
+    async def notify_group(self, chat_id: int) -> None:
+        return None
 
     @staticmethod
     def bodies(kind: str, message: OutboundMessage) -> list[str]:

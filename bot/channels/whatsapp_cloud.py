@@ -16,15 +16,23 @@ import hashlib
 import hmac
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import httpx
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 
-from bot.channels.base import BadRequest, ChannelConfigError, Forbidden, SendError, SendResult
+from bot.channels.base import (
+    BadRequest,
+    ChannelConfigError,
+    DeliveryUpdate,
+    Forbidden,
+    Parsed,
+    SendError,
+    SendResult,
+)
 from bot.channels.render import numbered, split_paragraphs
+from bot.config import Settings
 from bot.edge.json import InvalidJson, parse_json
 from bot.vocab.messages import InboundMessage, OutboundMessage
 from bot.vocab.text import clean_text
@@ -42,15 +50,6 @@ OUTSIDE_WINDOW = 131047
 """Meta's error when a free-form message is sent more than 24 hours after the person last wrote."""
 STATUSES = {"sent": "sent", "delivered": "delivered", "read": "delivered", "failed": "failed"}
 LIST_BUTTON = {"es": "Opciones", "en": "Options", "fr": "Options", "ht": "Chwa yo"}
-
-
-@dataclass(frozen=True)
-class DeliveryUpdate:
-    """A status Meta reports for a message we sent (sent, delivered, read, failed)."""
-
-    provider_id: str
-    status: str
-    error_code: str | None
 
 
 def signature_ok(app_secret: str, body: bytes, header: str | None) -> bool:
@@ -90,9 +89,7 @@ def _text_of(message: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     return "", {"media": 1, "media_type": str(kind or "unknown")}
 
 
-def parse_update(
-    body: bytes, phone_number_id: str | None
-) -> tuple[list[InboundMessage], list[DeliveryUpdate]]:
+def parse_update(body: bytes, phone_number_id: str | None) -> Parsed:
     """Messages and delivery statuses of one signed update; other numbers' updates are ignored."""
     try:
         data = parse_json(body, strings="clean")
@@ -124,8 +121,10 @@ def parse_update(
             if mapped and status.get("id"):
                 errors = status.get("errors") or [{}]
                 code = errors[0].get("code") if isinstance(errors[0], dict) else None
-                statuses.append(DeliveryUpdate(str(status["id"]), mapped, str(code) if code else None))
-    return messages, statuses
+                statuses.append(
+                    DeliveryUpdate(str(status["id"]), "whatsapp", mapped, str(code) if code else None)
+                )
+    return Parsed(messages=tuple(messages), statuses=tuple(statuses))
 
 
 def _short(title: str, limit: int) -> str:
@@ -175,6 +174,9 @@ class WhatsAppCloudChannel:
     WHATSAPP_PHONE_NUMBER_ID are set (WHATSAPP_VERIFY_TOKEN for the subscription challenge)."""
 
     name: ClassVar[str] = "whatsapp_cloud"
+    path: ClassVar[str] = "/webhooks/whatsapp"
+    serves: ClassVar[tuple[str, ...]] = ("whatsapp",)
+    reply_within: ClassVar[float | None] = None
 
     def __init__(
         self,
@@ -189,9 +191,31 @@ class WhatsAppCloudChannel:
         self._api_base = (api_base or DEFAULT_API_BASE).rstrip("/")
         self._http: httpx.AsyncClient | None = None
 
+    @classmethod
+    def from_settings(cls, settings: Settings) -> WhatsAppCloudChannel:
+        return cls(
+            settings.whatsapp_token,
+            settings.whatsapp_app_secret,
+            settings.whatsapp_verify_token,
+            settings.whatsapp_phone_number_id,
+            settings.whatsapp_api_base,
+        )
+
+    @staticmethod
+    def missing_settings(settings: Settings) -> list[str]:
+        values = {
+            "WHATSAPP_TOKEN": settings.whatsapp_token,
+            "WHATSAPP_APP_SECRET": settings.whatsapp_app_secret,
+            "WHATSAPP_PHONE_NUMBER_ID": settings.whatsapp_phone_number_id,
+        }
+        return [name for name, value in values.items() if not value]
+
     @property
     def enabled(self) -> bool:
         return bool(self._token and self._secret and self.phone_number_id)
+
+    async def start(self) -> None:
+        return None
 
     def secrets(self) -> tuple[str, ...]:
         return tuple(s for s in (self._token, self._secret, self._verify_token) if s)
@@ -216,8 +240,21 @@ class WhatsAppCloudChannel:
         if not signature_ok(self._secret, await request.body(), request.headers.get("x-hub-signature-256")):
             raise Forbidden("X-Hub-Signature-256 is missing or does not match")
 
-    async def parse(self, request: Request) -> tuple[list[InboundMessage], list[DeliveryUpdate]]:
+    async def parse(self, request: Request) -> Parsed:
         return parse_update(await request.body(), self.phone_number_id)
+
+    def render_answer(self, inbound: InboundMessage, replies: list[OutboundMessage]) -> str:
+        return ""  # replies go through the Graph API
+
+    def respond(self, request: Request, status: str, answer: str) -> Response:
+        """200 for an authentic update whatever became of it: anything else makes Meta resend all of it."""
+        return JSONResponse({"status": "ok"})
+
+    async def acknowledge(self, inbound: InboundMessage) -> None:
+        return None
+
+    async def notify_group(self, chat_id: int) -> None:
+        return None
 
     def _client(self) -> httpx.AsyncClient:
         if not self.enabled:

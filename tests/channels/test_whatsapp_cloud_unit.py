@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot.channels.base import BadRequest, SendError
+from bot.channels.base import BadRequest, Parsed, SendError
 from bot.channels.whatsapp_cloud import WhatsAppCloudChannel, parse_update, render, signature_ok
 from bot.vocab.messages import Button, OutboundMessage
 from bot.vocab.topics import HUMAN_PAYLOAD
@@ -39,28 +39,29 @@ def test_signature_is_checked_on_the_raw_body() -> None:
 
 
 def test_text_button_list_location_and_media_become_inbound_messages() -> None:
-    [text], _ = parse_update(recorded("text"), PHONE_ID)
+    [text] = parse_update(recorded("text"), PHONE_ID).messages
     assert (text.channel, text.sender, text.text) == ("whatsapp", "+50688887777", "hola, perdí mi pasaporte")
     assert text.message_id and text.message_id.startswith("wamid.")
     assert text.metadata["reply_from"] == PHONE_ID
-    [button], _ = parse_update(recorded("button_reply"), PHONE_ID)
-    [row], _ = parse_update(recorded("list_reply"), PHONE_ID)
+    [button] = parse_update(recorded("button_reply"), PHONE_ID).messages
+    [row] = parse_update(recorded("list_reply"), PHONE_ID).messages
     assert (button.text, row.text) == ("/ask_documents", "/ask_asylum")
-    [pin], _ = parse_update(recorded("location"), PHONE_ID)
+    [pin] = parse_update(recorded("location"), PHONE_ID).messages
     assert pin.text == "" and pin.metadata["location"]["latitude"] == pytest.approx(14.9059)
-    [photo], _ = parse_update(recorded("image"), PHONE_ID)
+    [photo] = parse_update(recorded("image"), PHONE_ID).messages
     assert photo.text == "" and photo.metadata["media"] == 1
 
 
 def test_statuses_are_delivery_updates_not_messages() -> None:
-    messages, [delivered] = parse_update(recorded("status_delivered"), PHONE_ID)
-    assert messages == [] and delivered.status == "delivered"
-    _, [failed] = parse_update(recorded("status_failed"), PHONE_ID)
+    parsed = parse_update(recorded("status_delivered"), PHONE_ID)
+    [delivered] = parsed.statuses
+    assert parsed.messages == () and delivered.status == "delivered"
+    [failed] = parse_update(recorded("status_failed"), PHONE_ID).statuses
     assert (failed.status, failed.error_code) == ("failed", "131047")
 
 
 def test_another_numbers_updates_are_ignored() -> None:
-    assert parse_update(recorded("text"), "999") == ([], [])
+    assert parse_update(recorded("text"), "999") == Parsed()
 
 
 @pytest.mark.parametrize(
@@ -81,7 +82,7 @@ def test_a_message_without_sender_is_a_bad_request() -> None:
 
 def test_lone_surrogates_never_reach_the_dialogue() -> None:
     body = recorded("text").replace("hola, perdí mi pasaporte".encode(), b"hola \\ud800")
-    [message], _ = parse_update(body, PHONE_ID)
+    [message] = parse_update(body, PHONE_ID).messages
     assert message.text == "hola "
 
 

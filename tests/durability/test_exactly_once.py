@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-import bot.webhooks
+from bot.channels.twilio import TwilioChannel
 from bot.nlu.types import NluResult
 from tests.durability.conftest import Bot, bot_settings, running_bot, texts
 from tests.helpers.fake_provider import FakeProvider, serve, telegram_responder
@@ -63,7 +63,7 @@ async def test_an_answer_that_failed_with_500_is_processed_when_the_provider_ret
     tmp_path: Path, fake_twilio: FakeProvider
 ) -> None:
     async with running_bot(bot_settings(tmp_path, fake_twilio, **NO_LIMITS)) as bot:
-        channel = bot.runtime.twilio
+        channel = bot.runtime.channels["twilio"]
         real_twiml: Callable[[list[str]], str] = channel.twiml
         failures = [RuntimeError("rendering failed (injected)")]
 
@@ -108,7 +108,7 @@ async def test_the_retry_of_a_delivery_whose_worker_died_is_processed_once_its_c
 async def test_a_retry_that_outwaits_a_live_holder_asks_the_provider_to_try_again(
     tmp_path: Path, fake_twilio: FakeProvider, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(bot.webhooks, "TWIML_REPLY_SECONDS", 0.5)
+    monkeypatch.setattr(TwilioChannel, "reply_within", 0.5)
     async with running_bot(bot_settings(tmp_path, fake_twilio, **NO_LIMITS)) as worker:
         sid, key = "SMheld0000000000000000000000001", "whatsapp:SMheld0000000000000000000000001"
         await worker.runtime.store.claim_delivery(key, "a-slow-worker", 60)

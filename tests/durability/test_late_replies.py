@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-import bot.webhooks
+from bot.channels.twilio import TwilioChannel
 from bot.deliveries import Handled
 from bot.journal import Journal
 from bot.nlu.types import NluResult
@@ -35,7 +35,7 @@ async def sends(api: FakeProvider, count: int, within: float = 10.0) -> list[dic
 async def test_a_reply_not_ready_in_time_is_sent_through_the_api_once(
     tmp_path: Path, fake_twilio: FakeProvider, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(bot.webhooks, "TWIML_REPLY_SECONDS", 0.2)
+    monkeypatch.setattr(TwilioChannel, "reply_within", 0.2)
     async with running_bot(bot_settings(tmp_path, fake_twilio, **NO_LIMITS)) as worker:
         with_nlu(worker, delay=0.6)
         sid = "SMlate000000000000000000000000001"

@@ -12,9 +12,9 @@ from itsdangerous import URLSafeTimedSerializer
 from starlette.testclient import TestClient
 
 from bot.app import create_app
+from bot.channels.webchat_token import COOKIE
 from bot.dialogue.state import ConversationState
 from bot.webchat import queue_for_web_chat
-from bot.webchat_token import COOKIE
 from tests.helpers.app import make_settings
 from tests.identity.webchat import OUTBOX, PAGE, WEBHOOK, WebChatPerson, open_web_chat
 
@@ -113,13 +113,13 @@ def test_an_expired_or_forged_token_is_refused_and_the_page_starts_afresh(tmp_pa
 def test_an_active_conversations_token_is_refreshed(
     client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import bot.webchat_token
+    import bot.channels.webchat_token
 
     person = open_web_chat(client)
-    monkeypatch.setattr(bot.webchat_token, "REFRESH_AFTER_SECONDS", -1)
+    monkeypatch.setattr(bot.channels.webchat_token, "REFRESH_AFTER_SECONDS", -1)
     refreshed = person.say("hola")
     assert refreshed.cookies[COOKIE] and refreshed.json()[0]["recipient_id"] == person.sender
-    monkeypatch.setattr(bot.webchat_token, "REFRESH_AFTER_SECONDS", 3600)
+    monkeypatch.setattr(bot.channels.webchat_token, "REFRESH_AFTER_SECONDS", 3600)
     assert COOKIE not in person.say("hola").cookies
 
 

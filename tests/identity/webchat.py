@@ -7,7 +7,7 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
-from bot.webchat_token import COOKIE
+from bot.channels.webchat_token import COOKIE
 
 WEBHOOK = "/webhooks/rest/webhook"
 OUTBOX = "/webhooks/rest/outbox"

@@ -23,7 +23,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bot.channels.base import ChannelError, Forbidden
-from bot.channels.rest import WEB_CHAT_SENDERS
 from bot.config import Settings
 from bot.privacy import derive_key
 
@@ -31,7 +30,7 @@ COOKIE = "infobot_webchat"
 COOKIE_PATH = "/webhooks/rest"
 START_HEADER = "x-infobot-web-chat"
 """Sent by the page: 'I am the web chat; if I hold no valid token, start a conversation for me'."""
-SENDER_PREFIX = WEB_CHAT_SENDERS
+SENDER_PREFIX = "webchat:"
 """Token conversations' senders, refused in REST bodies (bot/channels/rest.py): the namespaces never meet."""
 REFRESH_AFTER_SECONDS = 24 * 3600
 """A token older than this is re-signed on use, so an active conversation's cookie never runs out."""
