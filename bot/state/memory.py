@@ -68,7 +68,7 @@ class MemoryStore:
 
     async def claim_delivery(self, key: str, token: str, hold_seconds: int) -> Delivery:
         value = self._live(key)
-        if value is None:
+        if value is None or value == f"p:{token}":  # one's own claim, asked again, is still one's own
             self._seen[key] = (f"p:{token}", time.time() + hold_seconds)
             return Delivery.NEW
         return Delivery.IN_PROGRESS if value.startswith("p:") else Delivery.DONE

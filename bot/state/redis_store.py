@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import redis.asyncio as redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from bot.privacy import pseudonymise
@@ -26,12 +27,14 @@ if not since then
   redis.call('SET', KEYS[2], since)
 end
 local held = redis.call('GET', KEYS[1])
+if held == ARGV[1] then return {'', since} end
 if held then return {held, since} end
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
 return {'', since}
 """
-"""Take the delivery unless someone holds it: (the holder's value, '' when taken now) and when this
-Redis's memory began (the first claim after an empty start writes it)."""
+"""Take the delivery unless someone else holds it: (the holder's value, '' when it is ours) and when this
+Redis's memory began (the first claim after an empty start writes it). Finding one's own token counts as
+taken, so a claim retried after a lost answer is still this worker's."""
 IF_OURS_EXPIRE = (
     "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('EXPIRE', KEYS[1], ARGV[2]) end return 0"
 )
@@ -114,12 +117,16 @@ class RedisStore:
             raise StoreUnavailable(str(exc)) from exc
 
     async def claim_delivery(self, key: str, token: str, hold_seconds: int) -> Delivery:
-        """One round trip (a Lua script), so two workers can never both find the delivery NEW."""
+        """One round trip (a Lua script), so two workers can never both find the delivery NEW. A pooled
+        connection that Redis closed (it restarted) fails its first command: that is tried once more on a
+        fresh connection, which the script makes safe (its own token counts as taken)."""
+        keys = [f"{PREFIX}:seen:{key}", f"{PREFIX}:since"]
+        args: list[str | int | float] = [f"p:{token}", hold_seconds, time.time()]
         try:
-            held, since = await self._claim_delivery(
-                keys=[f"{PREFIX}:seen:{key}", f"{PREFIX}:since"],
-                args=[f"p:{token}", hold_seconds, time.time()],
-            )
+            try:
+                held, since = await self._claim_delivery(keys=keys, args=args)
+            except RedisConnectionError:
+                held, since = await self._claim_delivery(keys=keys, args=args)
         except RedisError as exc:
             raise StoreUnavailable(str(exc)) from exc
         self.memory_since = float(since)

@@ -154,3 +154,29 @@ async def test_redis_says_when_its_memory_began_so_a_restart_that_lost_it_is_not
     await store.claim_delivery("twilio:SMm2", "t", 30)
     assert store.memory_since >= before  # young: the service asks SQL as well
     await store.aclose()
+
+
+async def test_a_claim_retried_after_a_lost_answer_is_still_ours(store: ConversationStore) -> None:
+    assert await store.claim_delivery("twilio:SMlost", "mine", 30) is Delivery.NEW
+    assert await store.claim_delivery("twilio:SMlost", "mine", 30) is Delivery.NEW
+    assert await store.claim_delivery("twilio:SMlost", "theirs", 30) is Delivery.IN_PROGRESS
+
+
+async def test_a_connection_redis_closed_does_not_make_the_store_unavailable() -> None:
+    """After a Redis restart every pooled connection is dead; the first claim on one must not fall back to
+    SQL (with the database also down, two workers would then both answer a duplicate)."""
+    import redis as sync_redis
+
+    url = require_redis()
+    redis_store = RedisStore(url, ttl_seconds=60, secret_key=SECRET)
+    try:
+        assert (
+            await redis_store.claim_delivery("twilio:SMwarm", "t0", 30) is Delivery.NEW
+        )  # a pooled connection
+        admin = sync_redis.Redis.from_url(url)
+        admin.client_kill_filter(_type="normal", skipme=True)  # what a restart does to it
+        admin.close()
+        assert await redis_store.claim_delivery("twilio:SMafter", "t1", 30) is Delivery.NEW
+        assert await redis_store.claim_delivery("twilio:SMafter", "t2", 30) is Delivery.IN_PROGRESS
+    finally:
+        await redis_store.aclose()
