@@ -86,7 +86,8 @@ class Sender(Protocol):
 
 
 class Channel(Protocol):
-    """What every adapter provides; adding a channel is one module and one line in registry.py.
+    """What every adapter provides; adding a channel is one module and one line in registry.py (plus, for
+    now, its body and address limits in bot/edge/limits.py and bot/ratelimit.py, which are path tables).
 
     The generic route (bot/webhooks.py) runs verify → parse → per-person limit → acknowledge → the
     service's receive (claim, lock, understand, decide, record, complete) → respond, for every adapter."""
