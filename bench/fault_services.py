@@ -47,6 +47,23 @@ def port_open(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
+def kill_now(process: subprocess.Popen[Any] | None) -> None:
+    """SIGKILL: no draining, no shutdown hooks, as a crash or an OOM kill."""
+    if process is not None and process.poll() is None:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+
+
+def stop_gently(process: subprocess.Popen[Any] | None, seconds: float) -> None:
+    """SIGTERM, then SIGKILL if it has not ended within `seconds`."""
+    if process is not None and process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=seconds)
+        except subprocess.TimeoutExpired:
+            kill_now(process)
+
+
 class RedisProcess:
     """A throwaway redis-server without persistence: a SIGKILL and restart starts from an empty Redis,
     so whatever the service keeps only in Redis (dedupe claims, flags, state) is lost with it."""
@@ -69,17 +86,10 @@ class RedisProcess:
 
     def kill(self) -> None:
         """SIGKILL, as a crashed or OOM-killed Redis."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait()
+        kill_now(self.process)
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        stop_gently(self.process, 10)
 
 
 class PostgresCluster:
@@ -403,14 +413,7 @@ class Worker:
 
     def kill(self) -> None:
         """SIGKILL: no draining, no shutdown hooks, as a crashed machine or an OOM kill."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait()
+        kill_now(self.process)
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        stop_gently(self.process, 30)
