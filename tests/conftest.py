@@ -1,16 +1,19 @@
-"""Shared fixtures: a real Rasa NLU server trained from intents/ (once per test session)."""
+"""Shared fixtures: a real Rasa NLU server trained from intents/ (once per test session), and both
+conversation stores as one parametrised fixture (whatever holds state must behave alike)."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
 from bot.config import PROJECT_ROOT
 from bot.nlu.server import RasaServer
 from bot.nlu.training import train
+from bot.state import ConversationStore, MemoryStore, RedisStore
+from tests.helpers.services import require_redis
 
 
 @pytest.fixture(scope="session")
@@ -42,3 +45,21 @@ def rasa_url(rasa_server: RasaServer) -> Iterator[str]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("RASA_TOKEN", rasa_server.token)
         yield rasa_server.url
+
+
+STORE_SECRET = b"test-secret-key-0123456789-abcdefghijkl"
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def store(request: pytest.FixtureRequest) -> AsyncIterator[ConversationStore]:
+    """The in-process store, then a real Redis (a missing Redis fails with what to install)."""
+    if request.param == "memory":
+        yield MemoryStore(ttl_seconds=60)
+        return
+    try:
+        url = require_redis()
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+    redis_store = RedisStore(url, ttl_seconds=60, secret_key=STORE_SECRET)
+    yield redis_store
+    await redis_store.aclose()

@@ -5,34 +5,20 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from bot.db import make_engine, migrate, session_factory
-from bot.state import ConversationStore, MemoryStore, RedisStore, StoreUnavailable
+from bot.state import ConversationStore, RedisStore, StoreUnavailable
 from bot.state.base import Delivery
 from bot.state.sql_deliveries import SqlDeliveries
 from tests.durability.conftest import fresh_postgres
 from tests.helpers.services import require_redis
 
 SECRET = b"test-secret-key-0123456789-abcdefghijkl"
-
-
-@pytest.fixture(params=["memory", "redis"])
-async def store(request: pytest.FixtureRequest) -> AsyncIterator[ConversationStore]:
-    if request.param == "memory":
-        yield MemoryStore(ttl_seconds=60)
-        return
-    try:
-        url = require_redis()
-    except RuntimeError as exc:
-        pytest.fail(str(exc))
-    redis_store = RedisStore(url, ttl_seconds=60, secret_key=SECRET)
-    yield redis_store
-    await redis_store.aclose()
 
 
 async def test_one_claimant_at_a_time_and_done_is_done(store: ConversationStore) -> None:

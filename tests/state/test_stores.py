@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -11,20 +10,6 @@ from bot.state import ConversationStore, MemoryStore, RedisStore, StoreUnavailab
 from tests.helpers.services import require_redis
 
 SECRET = b"test-secret-key-0123456789"
-
-
-@pytest.fixture(params=["memory", "redis"])
-async def store(request: pytest.FixtureRequest) -> AsyncIterator[ConversationStore]:
-    if request.param == "memory":
-        yield MemoryStore(ttl_seconds=60)
-        return
-    try:
-        url = require_redis()
-    except RuntimeError as exc:
-        pytest.fail(str(exc))
-    redis_store = RedisStore(url, ttl_seconds=60, secret_key=SECRET)
-    yield redis_store
-    await redis_store.aclose()
 
 
 async def test_state_round_trips_and_drops(store: ConversationStore) -> None:
