@@ -100,6 +100,13 @@ def purge_expired(sessions: sessionmaker[Session], days: int, now: dt.datetime |
     return deleted
 
 
+def _said(inbound: InboundMessage) -> str:
+    """The transcript line of what the person sent: a shared pin is only marked, never its coordinates."""
+    if inbound.text or (inbound.location is None and inbound.attachment is None):
+        return inbound.text
+    return "[location]" if inbound.location is not None else f"[{inbound.attachment.kind}]"  # type: ignore[union-attr]
+
+
 class SqlRecorder:
     def __init__(
         self, sessions: sessionmaker[Session], secret_key: bytes, mask: Callable[[str], str]
@@ -174,8 +181,11 @@ class SqlRecorder:
                 intent=intent,
             )
         )
-        session.add(TranscriptMessage(person=person, direction="in", text=inbound.text))
-        session.add_all(TranscriptMessage(person=person, direction="bot", text=m.text) for m in turn.messages)
+        session.add(TranscriptMessage(person=person, direction="in", text=_said(inbound)))
+        session.add_all(
+            TranscriptMessage(person=person, direction="bot", text=m.transcript or m.text)
+            for m in turn.messages
+        )
         for event in turn.events:
             if event.name == "fallback" and inbound.text.strip():
                 session.add(

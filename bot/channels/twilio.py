@@ -25,10 +25,21 @@ from twilio.twiml.messaging_response import MessagingResponse
 from bot.channels.base import BadRequest, ChannelConfigError, Forbidden, Parsed, SendError, SendResult
 from bot.channels.render import sms_body, whatsapp_bodies
 from bot.config import Settings
-from bot.vocab.messages import InboundMessage, OutboundMessage
+from bot.vocab.messages import Attachment, InboundMessage, Location, OutboundMessage
 from bot.vocab.text import MAX_MESSAGE_CHARS, clean_text
 
 WHATSAPP_PREFIX = "whatsapp:"
+MAX_MEDIA_URL_CHARS = 512
+TYPE_KINDS = {
+    "audio": "voice",
+    "image": "image",
+    "video": "video",
+    "document": "document",
+    "sticker": "sticker",
+    "contacts": "contact",
+    "reaction": "reaction",
+}
+"""Twilio's MessageType values for WhatsApp media, as attachment kinds."""
 MAX_BODY_CHARS = MAX_MESSAGE_CHARS
 MAX_ADDRESS_CHARS = 128
 TWIML_REPLY_SECONDS = 8.0
@@ -51,6 +62,10 @@ class TwilioForm:
     media_type: str | None
     truncated: bool = False
     """The Body was longer than MAX_BODY_CHARS and was cut: the reply says so (a 400 nobody would see)."""
+    location: Location | None = None
+    """WhatsApp's shared location (Latitude, Longitude, Address, Label); malformed numbers are ignored."""
+    media_url: str | None = None
+    message_type: str | None = None
 
     @classmethod
     def parse(cls, form: Mapping[str, str]) -> TwilioForm:
@@ -73,11 +88,36 @@ class TwilioForm:
             num_media,
             form.get("MediaContentType0"),
             truncated=len(body) > MAX_BODY_CHARS,
+            location=Location.checked(
+                form["Latitude"], form["Longitude"], form.get("Label"), form.get("Address")
+            )
+            if form.get("Latitude") and form.get("Longitude")
+            else None,
+            media_url=(form.get("MediaUrl0") or "")[:MAX_MEDIA_URL_CHARS] or None,
+            message_type=form.get("MessageType"),
         )
 
     @property
     def kind(self) -> str:
         return "whatsapp" if self.from_.startswith(WHATSAPP_PREFIX) else "sms"
+
+    @property
+    def attachment(self) -> Attachment | None:
+        """What the media is, from MessageType when Twilio gives one, else the content type."""
+        if self.num_media <= 0 and self.message_type not in ("sticker", "contacts", "reaction"):
+            return None
+        content = (self.media_type or "").lower()
+        if self.message_type in TYPE_KINDS:
+            kind = TYPE_KINDS[self.message_type]
+        elif content in ("image/webp",):
+            kind = "sticker"
+        elif "vcard" in content:
+            kind = "contact"
+        else:
+            kind = {"audio": "voice", "image": "image", "video": "video"}.get(
+                content.split("/")[0], "document"
+            )
+        return Attachment(kind, self.media_type, self.media_url)
 
 
 class TwilioChannel:
@@ -155,7 +195,13 @@ class TwilioChannel:
             **({"truncated": True} if form.truncated else {}),
         }
         inbound = InboundMessage(
-            channel=form.kind, sender=sender, text=form.body, message_id=form.message_sid, metadata=metadata
+            channel=form.kind,
+            sender=sender,
+            text=form.body,
+            message_id=form.message_sid,
+            metadata=metadata,
+            location=form.location,
+            attachment=form.attachment,
         )
         return Parsed(messages=(inbound,))
 

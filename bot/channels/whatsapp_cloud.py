@@ -34,7 +34,7 @@ from bot.channels.base import (
 from bot.channels.render import numbered, split_paragraphs
 from bot.config import Settings
 from bot.edge.json import InvalidJson, parse_json
-from bot.vocab.messages import InboundMessage, OutboundMessage
+from bot.vocab.messages import Attachment, InboundMessage, Location, OutboundMessage
 from bot.vocab.text import clean_text
 
 DEFAULT_API_BASE = "https://graph.facebook.com/v21.0"
@@ -70,6 +70,39 @@ def _changes(update: dict[str, Any]) -> Iterator[dict[str, Any]]:
                 yield value
 
 
+MEDIA_KINDS = {
+    "audio": "voice",
+    "image": "image",
+    "video": "video",
+    "document": "document",
+    "sticker": "sticker",
+    "contacts": "contact",
+    "reaction": "reaction",
+}
+
+
+def _parts(message: dict[str, Any]) -> tuple[Location | None, Attachment | None]:
+    """A location pin, or media by kind with its Graph media id (fetching it needs the token)."""
+    kind = str(message.get("type") or "")
+    if kind == "location":
+        spot = message.get("location") if isinstance(message.get("location"), dict) else {}
+        assert isinstance(spot, dict)
+        pin = Location.checked(
+            spot.get("latitude"), spot.get("longitude"), spot.get("name"), spot.get("address")
+        )
+        return pin, None if pin else Attachment("other")
+    if kind in ("text", "interactive", "button"):
+        return None, None
+    body = message.get(kind) if isinstance(message.get(kind), dict) else {}
+    assert isinstance(body, dict)
+    ref, mime = body.get("id"), body.get("mime_type")
+    return None, Attachment(
+        MEDIA_KINDS.get(kind, "other"),
+        str(mime)[:100] if mime else None,
+        str(ref)[:200] if ref else None,
+    )
+
+
 def _text_of(message: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """The text the dialogue reads, and what else the message carried (media, location)."""
     kind = message.get("type")
@@ -83,9 +116,10 @@ def _text_of(message: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         button = message.get("button") or {}
         return str(button.get("payload") or button.get("text") or ""), {}
     if kind == "location":
-        spot = message.get("location") or {}
-        place = {k: spot.get(k) for k in ("latitude", "longitude", "name", "address")}
-        return "", {"location": place}
+        return (
+            "",
+            {},
+        )  # the pin is InboundMessage.location: never kept in metadata (it is logged and journaled)
     return "", {"media": 1, "media_type": str(kind or "unknown")}
 
 
@@ -107,6 +141,11 @@ def parse_update(body: bytes, phone_number_id: str | None) -> Parsed:
             if not isinstance(message, dict) or not message.get("from") or not message.get("id"):
                 raise BadRequest("a message without 'from' or 'id'")
             text, extra = _text_of(message)
+            pin, attachment = _parts(message)
+            if attachment is not None and attachment.kind == "reaction":
+                continue  # an emoji on one of our messages: nothing to answer
+            caption = (message.get(str(message.get("type"))) or {}) if attachment else {}
+            text = text or (str(caption.get("caption") or "") if isinstance(caption, dict) else "")
             messages.append(
                 InboundMessage(
                     channel="whatsapp",
@@ -114,6 +153,8 @@ def parse_update(body: bytes, phone_number_id: str | None) -> Parsed:
                     text=clean_text(text, MESSAGE_MAX_CHARS),
                     message_id=str(message["id"]),
                     metadata={"reply_from": ours or phone_number_id, "adapter": "whatsapp_cloud", **extra},
+                    location=pin,
+                    attachment=attachment,
                 )
             )
         for status in value.get("statuses") or []:
