@@ -26,6 +26,7 @@ from bot.db.models import (
     DeliveryClaim,
     DeliveryStatus,
     Escalation,
+    MediaReference,
     MessageEvent,
     Referral,
     ScamReport,
@@ -43,10 +44,10 @@ PRIORITY = {"emergency": 0, "trafficking": 1, "asked": 2, "repeated_fallback": 3
 
 
 def erase_person(session: Session, person: str, conversation_id: str) -> None:
-    """A deletion request: transcripts, unanswered questions, scam reports, dead letters and addresses
-    go; statistics stay, anonymous. An opt-out stays (by pseudonym): erasing must not make a person who
-    said STOP reachable again."""
-    for model in (TranscriptMessage, UnansweredQuestion, ScamReport):
+    """A deletion request: transcripts, media references, unanswered questions, scam reports, dead letters
+    and addresses go; statistics stay, anonymous. An opt-out stays (by pseudonym): erasing must not make a
+    person who said STOP reachable again."""
+    for model in (TranscriptMessage, UnansweredQuestion, ScamReport, MediaReference):
         session.execute(delete(model).where(model.person == person))
     session.execute(delete(DeadLetter).where(DeadLetter.conversation_id == conversation_id))
     session.execute(
@@ -75,6 +76,7 @@ def purge_expired(sessions: sessionmaker[Session], days: int, now: dt.datetime |
             _deleted(session, delete(model).where(column < cutoff))
             for model, column in (
                 (TranscriptMessage, TranscriptMessage.at),
+                (MediaReference, MediaReference.at),
                 (UnansweredQuestion, UnansweredQuestion.at),
                 (DeadLetter, DeadLetter.created_at),
                 (DeliveryStatus, DeliveryStatus.updated_at),
@@ -105,6 +107,21 @@ def _said(inbound: InboundMessage) -> str:
     if inbound.text or (inbound.location is None and inbound.attachment is None):
         return inbound.text
     return "[location]" if inbound.location is not None else f"[{inbound.attachment.kind}]"  # type: ignore[union-attr]
+
+
+def _media_reference(person: str, inbound: InboundMessage, data: dict[str, Any]) -> MediaReference:
+    """The provider's handle to a voice note or file for the agent holding the conversation."""
+    adapter = str(
+        inbound.metadata.get("adapter") or ("telegram" if inbound.channel == "telegram" else "twilio")
+    )
+    return MediaReference(
+        person=person,
+        channel=inbound.channel,
+        adapter=adapter,
+        kind=str(data["kind"]),
+        content_type=(str(data["content_type"])[:100] if data.get("content_type") else None),
+        ref=str(data["ref"])[:600],
+    )
 
 
 class SqlRecorder:
@@ -196,6 +213,8 @@ class SqlRecorder:
                         text=self._mask(inbound.text),
                     )
                 )
+            if event.name == "attachment_for_staff":
+                session.add(_media_reference(person, inbound, event.data))
             if event.name == "scam_reported":
                 session.add(
                     ScamReport(
