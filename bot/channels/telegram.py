@@ -30,7 +30,16 @@ from telegram.error import Forbidden as TelegramForbidden
 from telegram.error import NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import Application
 
-from bot.channels.base import BadRequest, ChannelConfigError, Forbidden, Parsed, SendError, SendResult
+from bot.channels.base import (
+    MAX_MEDIA_BYTES,
+    BadRequest,
+    ChannelConfigError,
+    Forbidden,
+    MediaUnavailable,
+    Parsed,
+    SendError,
+    SendResult,
+)
 from bot.channels.render import numbered, split_paragraphs
 from bot.config import Settings
 from bot.edge.json import parse_json
@@ -78,7 +87,10 @@ class TelegramChannel:
         """Build PTB's Application without an updater: updates come from our webhook route."""
         if not self._token:
             return
-        self._app = Application.builder().token(self._token).base_url(self._api_base).updater(None).build()
+        builder = Application.builder().token(self._token).base_url(self._api_base)
+        if self._api_base.endswith("/bot"):  # files come from <host>/file/bot<token>/<path>
+            builder = builder.base_file_url(self._api_base.removesuffix("bot") + "file/bot")
+        self._app = builder.updater(None).build()
         await self._app.initialize()
 
     async def aclose(self) -> None:
@@ -161,6 +173,19 @@ class TelegramChannel:
     async def answer_callback(self, callback_query_id: str) -> None:
         with contextlib.suppress(TelegramError):  # the spinner stops by itself; the reply is what matters
             await self.bot.answer_callback_query(callback_query_id)
+
+    async def fetch_media(self, ref: str) -> tuple[bytes, str | None]:
+        """A file_id through getFile and the bot token's file URL (never shown to anyone)."""
+        try:
+            found = await self.bot.get_file(ref)
+            if found.file_size is not None and found.file_size > MAX_MEDIA_BYTES:
+                raise MediaUnavailable("larger than the console shows")
+            data = await found.download_as_bytearray()
+        except TelegramError as exc:
+            raise MediaUnavailable(f"Telegram refused the file: {exc.__class__.__name__}") from exc
+        if len(data) > MAX_MEDIA_BYTES:
+            raise MediaUnavailable("larger than the console shows")
+        return bytes(data), None
 
     async def notify_group(self, chat_id: int) -> None:
         await self.bot.send_message(chat_id, GROUP_NOTICE)

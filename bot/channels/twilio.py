@@ -22,13 +22,23 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 from twilio.twiml.messaging_response import MessagingResponse
 
-from bot.channels.base import BadRequest, ChannelConfigError, Forbidden, Parsed, SendError, SendResult
+from bot.channels.base import (
+    BadRequest,
+    ChannelConfigError,
+    Forbidden,
+    MediaUnavailable,
+    Parsed,
+    SendError,
+    SendResult,
+)
+from bot.channels.media import fetch_bounded
 from bot.channels.render import sms_body, whatsapp_bodies
 from bot.config import Settings
 from bot.vocab.messages import Attachment, InboundMessage, Location, OutboundMessage
 from bot.vocab.text import MAX_MESSAGE_CHARS, clean_text
 
 WHATSAPP_PREFIX = "whatsapp:"
+TWILIO_API = "https://api.twilio.com"
 MAX_MEDIA_URL_CHARS = 512
 TYPE_KINDS = {
     "audio": "voice",
@@ -266,6 +276,17 @@ class TwilioChannel:
         for body in self.bodies(message.channel, message):
             result = await self.send_body(message.channel, message.recipient, message.reply_from, body)
         return result
+
+    async def fetch_media(self, ref: str) -> tuple[bytes, str | None]:
+        """A media URL of our own account, fetched with its SID and token (Twilio's media need HTTP basic
+        auth); its redirect to Twilio's storage is followed without the credentials (httpx drops them)."""
+        if not (self._sid and self._token):
+            raise MediaUnavailable("TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are needed to fetch media")
+        ours = f"{TWILIO_API}/2010-04-01/Accounts/{self._sid}/"
+        if not ref.startswith(ours) or "/Media/" not in ref or ".." in ref:
+            raise MediaUnavailable("not a media URL of this Twilio account")
+        url = (self._api_base.rstrip("/") + ref.removeprefix(TWILIO_API)) if self._api_base else ref
+        return await fetch_bounded(url, auth=(self._sid, self._token))
 
     async def aclose(self) -> None:
         if self._client is not None:

@@ -27,10 +27,12 @@ from bot.channels.base import (
     ChannelConfigError,
     DeliveryUpdate,
     Forbidden,
+    MediaUnavailable,
     Parsed,
     SendError,
     SendResult,
 )
+from bot.channels.media import fetch_bounded
 from bot.channels.render import numbered, split_paragraphs
 from bot.config import Settings
 from bot.edge.json import InvalidJson, parse_json
@@ -346,6 +348,21 @@ class WhatsAppCloudChannel:
             parameters = [{"type": "text", "text": v} for v in variables]
             template["components"] = [{"type": "body", "parameters": parameters}]
         return await self.post(to, {"type": "template", "template": template})
+
+    async def fetch_media(self, ref: str) -> tuple[bytes, str | None]:
+        """A media id: its short-lived URL from the Graph API, then the bytes, both with the token."""
+        if not self.enabled or not ref.isdigit():
+            raise MediaUnavailable("not a WhatsApp Cloud API media id, or the channel is off")
+        try:
+            response = await self._client().get(f"/{ref}")
+        except httpx.HTTPError as exc:
+            raise MediaUnavailable(
+                f"WhatsApp Cloud API could not be reached: {exc.__class__.__name__}"
+            ) from exc
+        url = _json(response).get("url")
+        if response.status_code != 200 or not isinstance(url, str) or not url.startswith("https://"):
+            raise MediaUnavailable(f"WhatsApp Cloud API answered HTTP {response.status_code}")
+        return await fetch_bounded(url, headers={"Authorization": f"Bearer {self._token}"})
 
     async def aclose(self) -> None:
         if self._http is not None:
