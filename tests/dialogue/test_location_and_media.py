@@ -24,7 +24,12 @@ DIRECTORY = load_directory()
 LANGS = ("es", "en", "fr", "ht")
 NEAR_TAPACHULA = Location(14.8860, -92.2420)
 """About 2.6 km south-east of Tapachula's centre (the hub's coordinates)."""
-READS_TEXT = {"es": "solo puedo leer", "en": "I can only read", "fr": "lire seulement", "ht": "li tèks sèlman"}
+READS_TEXT = {
+    "es": "solo puedo leer",
+    "en": "I can only read",
+    "fr": "lire seulement",
+    "ht": "li tèks sèlman",
+}
 NEAREST = {
     "es": "más cercanos a la ubicación",
     "en": "nearest to the location",
@@ -130,7 +135,9 @@ def test_a_reaction_gets_no_answer_and_keeps_the_choices_shown() -> None:
 
 def test_a_caption_is_read_as_text() -> None:
     message = InboundMessage("telegram", "7001", "asilo", attachment=Attachment("image", ref="f"))
-    result = respond(ConversationState(language="es"), message, parse("asilo", "ask_asylum", "es"), CONTENT, TODAY)
+    result = respond(
+        ConversationState(language="es"), message, parse("asilo", "ask_asylum", "es"), CONTENT, TODAY
+    )
     assert result.messages[0].intent == "ask_asylum"
 
 
@@ -153,14 +160,18 @@ def test_the_hub_option_asks_for_a_pin_where_the_channel_can_send_one(channel: s
     assert result.state.options[0] == "/refer:any"  # the hub list stays last: "1" still refers
     if channel != "sms":
         typed = InboundMessage(channel, "7001", "Tapachula")
-        again = respond(result.state, typed, parse("Tapachula", FALLBACK_INTENT, "en", 0.0), CONTENT, TODAY, DIRECTORY)
+        again = respond(
+            result.state, typed, parse("Tapachula", FALLBACK_INTENT, "en", 0.0), CONTENT, TODAY, DIRECTORY
+        )
         [listing] = again.messages
         assert listing.text.split("\n\n")[1].startswith("Punto de Información OIM Tapachula")
 
 
 def test_the_hub_option_without_a_country_asks_for_a_pin_then_the_country() -> None:
     message = InboundMessage("telegram", "7001", "/ask_info_hub")
-    result = respond(ConversationState(language="es"), message, parse("x", FALLBACK_INTENT, "es"), CONTENT, TODAY)
+    result = respond(
+        ConversationState(language="es"), message, parse("x", FALLBACK_INTENT, "es"), CONTENT, TODAY
+    )
     prompt, question = result.messages
     assert prompt.buttons[0].payload == SHARE_LOCATION_PAYLOAD and result.state.awaiting == "country"
     pinned = sent(result.state, NEAR_TAPACHULA, channel="telegram")
