@@ -33,6 +33,7 @@ from bot.db.models import (
     UnansweredQuestion,
 )
 from bot.dialogue.engine import Turn
+from bot.dialogue.events import ErasureRequested, Fallback, ScamReported
 from bot.privacy import pseudonymise
 from bot.vocab.messages import InboundMessage, OutboundMessage
 
@@ -117,7 +118,7 @@ class SqlRecorder:
         The caller waits until its turn is committed or has failed (logged): whatever goes wrong in a
         batch, every waiting turn is released, so no request ever waits on a broken write.
         """
-        if any(e.name == "erasure_requested" for e in turn.events):
+        if any(isinstance(e, ErasureRequested) for e in turn.events):
             return  # the erasure itself is written ahead (bot/durable.py); its words are not kept
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pending.append((inbound, turn, done))
@@ -177,7 +178,7 @@ class SqlRecorder:
         session.add(TranscriptMessage(person=person, direction="in", text=inbound.text))
         session.add_all(TranscriptMessage(person=person, direction="bot", text=m.text) for m in turn.messages)
         for event in turn.events:
-            if event.name == "fallback" and inbound.text.strip():
+            if isinstance(event, Fallback) and inbound.text.strip():
                 session.add(
                     UnansweredQuestion(
                         person=person,
@@ -186,16 +187,16 @@ class SqlRecorder:
                         text=self._mask(inbound.text),
                     )
                 )
-            if event.name == "scam_reported":
+            if isinstance(event, ScamReported):
                 session.add(
                     ScamReport(
                         person=person,
                         channel=inbound.channel,
                         country=state.country,
                         language=state.language or "es",
-                        verdict=str(event.data["verdict"]),
-                        signals=",".join(event.data["signals"]),
-                        text=str(event.data["text"]),
+                        verdict=str(event.verdict),
+                        signals=",".join(event.signals),
+                        text=event.text,
                     )
                 )
 
