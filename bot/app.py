@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 
-from bot.channels.registry import ADAPTERS
+from bot.channels import registry
 from bot.channels.webchat_token import WebChatTokens
 from bot.config import Settings
 from bot.console import console_app
@@ -78,12 +78,12 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, manage_ras
         routes=routes,
         lifespan=lifespan,
         middleware=[
-            Middleware(EdgeLimits, limits=route_limits(ADAPTERS)),
+            Middleware(EdgeLimits, limits=route_limits(registry.ADAPTERS)),
             Middleware(
                 AddressLimits,
                 limiter=limiter,
                 settings=settings.rate_limits,
-                guarded=guarded_routes(ADAPTERS),
+                guarded=guarded_routes(registry.ADAPTERS),
             ),
         ],
     )

@@ -75,12 +75,7 @@ class RestChannel:
         """The replies as Rasa's REST list; 429 over the per-person limit; the token handed on."""
         tokens, identity = _tokens(request), request.state.rest_identity
         if status == "limited":
-            wait = str(getattr(request.state, "retry_after", 60))
-            refusal = JSONResponse(
-                {"error": f"too many requests: try again in {wait} s"},
-                status_code=429,
-                headers={"Retry-After": wait},
-            )
+            refusal = too_many(int(getattr(request.state, "retry_after", 60)))
             return tokens.attach(request, refusal, identity)
         if status == "in_progress":
             return JSONResponse({"error": "this message is being answered"}, status_code=409)
