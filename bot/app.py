@@ -12,12 +12,13 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 
+from bot.channels import registry
 from bot.channels.webchat_token import WebChatTokens
 from bot.config import Settings
 from bot.console import console_app
-from bot.edge.limits import EdgeLimits
+from bot.edge.limits import EdgeLimits, route_limits
 from bot.metrics import metrics_response
-from bot.ratelimit import AddressLimits, Limiter
+from bot.ratelimit import AddressLimits, Limiter, guarded_routes
 from bot.runtime import Runtime, start_runtime
 from bot.webhooks import channel_routes, rest_outbox, runtime_of, twilio_status
 
@@ -77,8 +78,13 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, manage_ras
         routes=routes,
         lifespan=lifespan,
         middleware=[
-            Middleware(EdgeLimits),
-            Middleware(AddressLimits, limiter=limiter, settings=settings.rate_limits),
+            Middleware(EdgeLimits, limits=route_limits(registry.ADAPTERS)),
+            Middleware(
+                AddressLimits,
+                limiter=limiter,
+                settings=settings.rate_limits,
+                guarded=guarded_routes(registry.ADAPTERS),
+            ),
         ],
     )
     app.state.limiter = limiter

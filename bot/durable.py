@@ -28,10 +28,10 @@ from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db.models import AppliedEntry, ContactPreference, Escalation
-from bot.dialogue.state import ConversationState
 from bot.journal import Entry, Journal, in_file_thread
 from bot.records import PRIORITY, erase_person
 from bot.state.base import ConversationStore, StoreUnavailable
+from bot.state.record import read_conversation, write_conversation
 
 log = logging.getLogger(__name__)
 APPLY_SECONDS = 5.0
@@ -260,12 +260,11 @@ class DurableRecords:
             return
         flags = await asyncio.to_thread(self._flags, entry.data["person"])
         async with self._store.lock(conversation_id):
-            raw = await self._store.get(conversation_id)
-            if raw is None:
+            kept = await read_conversation(self._store, conversation_id)
+            if kept is None:
                 return
-            state = ConversationState.from_dict(raw)
-            state.opted_out = flags.opted_out
-            await self._store.update(conversation_id, state.to_dict())
+            kept.contact.opted_out = flags.opted_out
+            await write_conversation(self._store, conversation_id, kept)
 
     async def _read_opt_outs(self, pending: list[Entry]) -> None:
         """Refresh the memory of opt-outs from SQL (what changed since the last read, all of it the first

@@ -1,9 +1,10 @@
 """Messages that are not immediate replies (staff answers, late replies): checked, retried, dead-lettered.
 
-Policy: nothing is sent to a person who opted out (ContactStopped) — known from the conversation state
-and from SQL's contact preferences, so an opt-out holds while Redis is down or after it lost its data;
-when neither can say, nothing is sent (SendError naming why); on WhatsApp nothing free-form is
-sent more than 24 hours after the person's last message (Twilio would refuse it with error 63016);
+Policy: nothing is sent to a person who opted out (ContactStopped) — known from the contact
+(bot/state/record.py) and from SQL's contact preferences, so an opt-out holds while Redis is down
+or after it lost its data; when neither can say, nothing is sent (SendError naming why); on WhatsApp
+nothing free-form is sent more than 24 hours after the person's last message (Twilio would refuse it
+with error 63016);
 5xx and timeouts are retried with exponential backoff, 4xx never; after the last try the message
 goes to the dead-letter list that the staff console shows.
 """
@@ -16,9 +17,9 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 
 from bot.channels.base import ContactStopped, Sender, SendError, SendResult
-from bot.dialogue.state import ConversationState
 from bot.metrics import SEND_FAILURES
 from bot.state.base import ConversationStore, StoreUnavailable
+from bot.state.record import Contact, read_conversation
 from bot.vocab.messages import OutboundMessage
 
 log = logging.getLogger(__name__)
@@ -53,24 +54,26 @@ class OutboundSender:
         self._opted_out_in_sql = opted_out_in_sql
         self.attempts, self.base_delay = attempts, base_delay
 
-    async def check_allowed(self, conversation_id: str, channel: str) -> ConversationState:
-        """Raise ContactStopped or OutsideWhatsAppWindow instead of sending what must not be sent."""
+    async def check_allowed(self, conversation_id: str, channel: str) -> Contact:
+        """Raise ContactStopped or OutsideWhatsAppWindow instead of sending what must not be sent; the
+        contact (never the dialogue's state) says who, from which number, and when they last wrote."""
         try:
-            state, store_down = ConversationState.from_dict(await self._store.get(conversation_id)), False
+            kept, store_down = await read_conversation(self._store, conversation_id), False
+            contact = kept.contact if kept else Contact()
         except StoreUnavailable:
-            state, store_down = ConversationState(), True
+            contact, store_down = Contact(), True
         in_sql = await self._opted_out_in_sql(conversation_id) if self._opted_out_in_sql else None
         if store_down and in_sql is None:
             raise SendError(
                 "cannot check whether this person opted out: the store and the database are unavailable",
                 retryable=False,
             )
-        if state.opted_out or in_sql:
+        if contact.opted_out or in_sql:
             raise ContactStopped("this person opted out (STOP): nothing can be sent until they write START")
-        last_wrote = state.last_inbound_at or 0
+        last_wrote = contact.last_inbound_at or 0
         if channel == "whatsapp" and not store_down and last_wrote < time.time() - WHATSAPP_WINDOW_SECONDS:
             raise OutsideWhatsAppWindow()
-        return state
+        return contact
 
     async def send(self, conversation_id: str, message: OutboundMessage) -> SendResult:
         """Send with retries; a message that still fails is dead-lettered and its error returned."""

@@ -29,9 +29,10 @@ import ipaddress
 import logging
 import math
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from operator import attrgetter
+from typing import Any, ClassVar, Protocol
 
 import limits
 import redis.asyncio as redis
@@ -42,9 +43,10 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from bot.channels.base import too_many
 from bot.channels.twilio import TwilioChannel
 from bot.config import RateLimitSettings, Settings
 from bot.metrics import RATE_LIMITED
@@ -77,14 +79,6 @@ class Guarded:
     refuse: Callable[[int], Response]
 
 
-def _too_many(retry_after: int) -> Response:
-    return JSONResponse(
-        {"error": f"too many requests: try again in {retry_after} s"},
-        status_code=429,
-        headers={"Retry-After": str(retry_after)},
-    )
-
-
 def _too_many_logins(retry_after: int) -> Response:
     return PlainTextResponse(
         f"Too many login attempts from this address: try again in {retry_after} s.",
@@ -93,23 +87,31 @@ def _too_many_logins(retry_after: int) -> Response:
     )
 
 
-def _quiet_twiml(retry_after: int) -> Response:
-    return Response(TwilioChannel.twiml([]), media_type="application/xml")
-
-
-def _quiet_json(retry_after: int) -> Response:
-    return JSONResponse({"status": "ignored"})
-
-
-GUARDED: Mapping[tuple[str, str], Guarded] = {
-    ("POST", "/webhooks/rest/webhook"): Guarded("rest", lambda r: r.rest_address, _too_many),
-    ("POST", "/webhooks/rest/outbox"): Guarded("rest_outbox", lambda r: r.outbox_address, _too_many),
-    ("POST", "/webhooks/twilio"): Guarded("twilio", lambda r: r.provider_address, _quiet_twiml),
-    ("POST", "/webhooks/twilio/status"): Guarded("twilio_status", lambda r: r.provider_address, _quiet_json),
-    ("POST", "/webhooks/telegram"): Guarded("telegram", lambda r: r.provider_address, _quiet_json),
-    ("POST", "/webhooks/whatsapp"): Guarded("whatsapp_cloud", lambda r: r.provider_address, _quiet_json),
+OWN_ROUTES: Mapping[tuple[str, str], Guarded] = {
+    ("POST", "/webhooks/rest/outbox"): Guarded("rest_outbox", lambda r: r.outbox_address, too_many),
+    ("POST", "/webhooks/twilio/status"): Guarded(
+        "twilio_status", lambda r: r.provider_address, TwilioChannel.refuse_flood
+    ),
     ("POST", "/console/login"): Guarded("console_login", lambda r: r.login_address, _too_many_logins),
 }
+"""The routes that are not a channel's webhook; each channel declares its own budget (`guarded_routes`)."""
+
+
+class BudgetedRoute(Protocol):
+    """A channel adapter as the address limits see it (bot/channels/base.py's Channel)."""
+
+    name: ClassVar[str]
+    path: ClassVar[str]
+    address_budget: ClassVar[str]
+
+    @staticmethod
+    def refuse_flood(retry_after: int) -> Response: ...
+
+
+def guarded_routes(channels: Iterable[type[BudgetedRoute]]) -> dict[tuple[str, str], Guarded]:
+    """Every channel's webhook under the per-address budget it names, and the service's own routes."""
+    own = {("POST", c.path): Guarded(c.name, attrgetter(c.address_budget), c.refuse_flood) for c in channels}
+    return {**OWN_ROUTES, **own}
 
 
 def client_address(scope: Scope) -> str:
@@ -220,16 +222,23 @@ async def _apply(
 class AddressLimits:
     """ASGI middleware: the per-address limit of each guarded route, before the route reads the body."""
 
-    def __init__(self, app: ASGIApp, limiter: Limiter, settings: RateLimitSettings) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        limiter: Limiter,
+        settings: RateLimitSettings,
+        guarded: Mapping[tuple[str, str], Guarded],
+    ) -> None:
         self.app = app
         self.limiter = limiter
         self.settings = settings
+        self.guarded = dict(guarded)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         guarded = None
         if scope["type"] == "http":
             path = scope["path"].removeprefix(scope.get("root_path", ""))
-            guarded = GUARDED.get((scope["method"], path))
+            guarded = self.guarded.get((scope["method"], path))
         if guarded is None:
             await self.app(scope, receive, send)
             return
@@ -250,8 +259,3 @@ async def sender_verdict(request: Request, route: str, conversation_id: str) -> 
     if not verdict.allowed:
         RATE_LIMITED.labels(route=route, scope="sender").inc()
     return verdict
-
-
-def too_many(verdict: Verdict) -> Response:
-    """REST's refusal: 429 with Retry-After (a REST client can wait; a provider would only retry)."""
-    return _too_many(verdict.retry_after)

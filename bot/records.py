@@ -34,6 +34,7 @@ from bot.db.models import (
     UnansweredQuestion,
 )
 from bot.dialogue.engine import Turn
+from bot.dialogue.events import AttachmentForStaff, ErasureRequested, Fallback, ScamReported
 from bot.privacy import pseudonymise
 from bot.vocab.messages import InboundMessage, OutboundMessage
 
@@ -109,7 +110,7 @@ def _said(inbound: InboundMessage) -> str:
     return "[location]" if inbound.location is not None else f"[{inbound.attachment.kind}]"  # type: ignore[union-attr]
 
 
-def _media_reference(person: str, inbound: InboundMessage, data: dict[str, Any]) -> MediaReference:
+def _media_reference(person: str, inbound: InboundMessage, event: AttachmentForStaff) -> MediaReference:
     """The provider's handle to a voice note or file for the agent holding the conversation."""
     adapter = str(
         inbound.metadata.get("adapter") or ("telegram" if inbound.channel == "telegram" else "twilio")
@@ -118,9 +119,9 @@ def _media_reference(person: str, inbound: InboundMessage, data: dict[str, Any])
         person=person,
         channel=inbound.channel,
         adapter=adapter,
-        kind=str(data["kind"]),
-        content_type=(str(data["content_type"])[:100] if data.get("content_type") else None),
-        ref=str(data["ref"])[:600],
+        kind=event.kind,
+        content_type=event.content_type[:100] if event.content_type else None,
+        ref=event.ref[:600],
     )
 
 
@@ -141,7 +142,7 @@ class SqlRecorder:
         The caller waits until its turn is committed or has failed (logged): whatever goes wrong in a
         batch, every waiting turn is released, so no request ever waits on a broken write.
         """
-        if any(e.name == "erasure_requested" for e in turn.events):
+        if any(isinstance(e, ErasureRequested) for e in turn.events):
             return  # the erasure itself is written ahead (bot/durable.py); its words are not kept
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pending.append((inbound, turn, done))
@@ -204,7 +205,7 @@ class SqlRecorder:
             for m in turn.messages
         )
         for event in turn.events:
-            if event.name == "fallback" and inbound.text.strip():
+            if isinstance(event, Fallback) and inbound.text.strip():
                 session.add(
                     UnansweredQuestion(
                         person=person,
@@ -213,18 +214,18 @@ class SqlRecorder:
                         text=self._mask(inbound.text),
                     )
                 )
-            if event.name == "attachment_for_staff":
-                session.add(_media_reference(person, inbound, event.data))
-            if event.name == "scam_reported":
+            if isinstance(event, AttachmentForStaff):
+                session.add(_media_reference(person, inbound, event))
+            if isinstance(event, ScamReported):
                 session.add(
                     ScamReport(
                         person=person,
                         channel=inbound.channel,
                         country=state.country,
                         language=state.language or "es",
-                        verdict=str(event.data["verdict"]),
-                        signals=",".join(event.data["signals"]),
-                        text=str(event.data["text"]),
+                        verdict=str(event.verdict),
+                        signals=",".join(event.signals),
+                        text=event.text,
                     )
                 )
 

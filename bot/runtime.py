@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.channels import registry
 from bot.channels.base import Channel, Sender
-from bot.channels.registry import ADAPTERS
 from bot.config import Settings
 from bot.content.library import ContentSource
 from bot.db import make_engine, migrate, session_factory
@@ -158,7 +158,7 @@ def load_hub_directory(settings: Settings) -> Directory:
 def describe_channels(settings: Settings) -> list[str]:
     """One line per channel saying whether it is on and, if not, which setting is missing."""
     lines = []
-    for cls in ADAPTERS:
+    for cls in registry.ADAPTERS:
         missing = cls.missing_settings(settings)
         lines.append(f"{cls.name}: " + ("on" if not missing else f"off — set {', '.join(missing)}"))
     return lines
@@ -183,7 +183,7 @@ async def start_runtime(settings: Settings, *, manage_rasa: bool = True) -> Runt
     spool = settings.var_dir / "spool"
     referrals = ReferralLog(sessions, spool / "referrals.jsonl")
     durable = DurableRecords(sessions, Journal(spool / "records.jsonl"), store, settings.retention_days)
-    channels: dict[str, Channel] = {cls.name: cls.from_settings(settings) for cls in ADAPTERS}
+    channels: dict[str, Channel] = {cls.name: cls.from_settings(settings) for cls in registry.ADAPTERS}
     install_redaction([*(secret for a in channels.values() for secret in a.secrets()), *secrets_of(settings)])
     for adapter in channels.values():
         await adapter.start()

@@ -1,7 +1,10 @@
-"""Handles one inbound message end to end: dedupe, lock, state, NLU, dialogue, state again, records.
+"""Handles one inbound message end to end: claim, lock, state, NLU, dialogue, state again, records, send.
 
-Every channel calls `ConversationService.handle` (REST) or `receive` (channels whose provider gives each
-message an id and retries it: Twilio, Telegram); a failure in one conversation is contained here.
+The generic webhook (bot/webhooks.py) calls `ConversationService.receive` for every channel, REST included
+(each message carries the provider's id, or the web chat's, for dedupe); `handle` is the same turn without
+the claim, for the terminal chat and tests. A failure in one conversation is contained here. The stored
+conversation is the dialogue's state and the contact, apart (bot/state/record.py); the dialogue's events
+take effect in one place (`_write_ahead`).
 
 Exactly once for provider deliveries, and late replies that survive a restart: bot/deliveries.py.
 
@@ -34,6 +37,14 @@ from bot.dialogue.engine import (
     escalation_not_passed,
     respond,
 )
+from bot.dialogue.events import (
+    ErasureRequested,
+    EscalationRequested,
+    OptedIn,
+    OptedOut,
+    ReferralConsented,
+    ReferralDisaggregated,
+)
 from bot.dialogue.keywords import number_choice
 from bot.dialogue.state import ConversationState
 from bot.durable import (
@@ -55,6 +66,12 @@ from bot.referrals import Directory
 from bot.referrals.log import ReferralLog, ReferralRecord
 from bot.referrals.notify import HubNotifier
 from bot.state.base import ConversationStore, StoreUnavailable
+from bot.state.record import (
+    Contact,
+    StoredConversation,
+    read_conversation,
+    write_conversation,
+)
 from bot.state.sql_deliveries import SqlDeliveries
 from bot.vocab.messages import InboundMessage, OutboundMessage
 from bot.vocab.text import INLINE_CHARS
@@ -127,25 +144,28 @@ class ConversationService:
         try:
             try:
                 async with self.store.lock(inbound.conversation_id):
-                    stored = await self.store.get(inbound.conversation_id)
-                    state = (
-                        await self._remembered(who) if stored is None else ConversationState.from_dict(stored)
-                    )
-                    language = state.language or language
-                    turn = await self._decide(state, inbound)
-                    kept = await self._write_ahead(inbound, turn, who, in_store=True)
-                    if any(e.name == "erasure_requested" for e in turn.events):
+                    kept = await read_conversation(self.store, inbound.conversation_id)
+                    kept = kept or await self._remembered(who)
+                    language = kept.dialogue.language or language
+                    contact = wrote(kept.contact, inbound)
+                    turn = await self._decide(kept.dialogue, contact, inbound)
+                    outcomes = await self._write_ahead(inbound, turn, contact, who, in_store=True)
+                    if any(isinstance(e, ErasureRequested) for e in turn.events):
                         await self.store.drop(inbound.conversation_id)
                     else:
-                        await self.store.update(inbound.conversation_id, turn.state.to_dict())
-                    turn = self._truthful(turn, kept, in_store=True)
+                        await write_conversation(
+                            self.store, inbound.conversation_id, StoredConversation(turn.state, contact)
+                        )
+                    turn = self._truthful(turn, outcomes, in_store=True)
             except StoreUnavailable as exc:
                 log.error(
                     "store unavailable, answering from SQL's memory: %s", exc, extra={"conversation": who}
                 )
-                turn = await self._decide(await self._remembered(who), inbound)
-                kept = await self._write_ahead(inbound, turn, who, in_store=False)
-                turn = self._truthful(turn, kept, in_store=False)
+                kept = await self._remembered(who)
+                contact = wrote(kept.contact, inbound)
+                turn = await self._decide(kept.dialogue, contact, inbound)
+                outcomes = await self._write_ahead(inbound, turn, contact, who, in_store=False)
+                turn = self._truthful(turn, outcomes, in_store=False)
         except Exception:  # the one boundary: a bug in one conversation must not affect the others
             log.exception("failed to handle a message", extra={"conversation": who})
             sorry = translate(language, "Sorry, something went wrong. Please try again.")
@@ -159,41 +179,51 @@ class ConversationService:
         HANDLE_SECONDS.labels(channel=inbound.channel).observe(time.perf_counter() - started)
         for event in turn.events:
             log.info("event %s", event.name, extra={"conversation": who, "channel": inbound.channel})
-        messages = [
-            replace(m, channel=inbound.channel, reply_from=turn.state.reply_from) for m in turn.messages
-        ]
+        messages = [replace(m, channel=inbound.channel, reply_from=contact.reply_from) for m in turn.messages]
         return Handled(messages, True, tuple(e.name for e in turn.events))
 
-    async def _remembered(self, person: str) -> ConversationState:
+    async def _remembered(self, person: str) -> StoredConversation:
         """A conversation the store does not have (new, expired, Redis lost or down): what SQL knows
         that must hold anyway — the person opted out, or staff hold the conversation."""
         if self.durable is None:
-            return ConversationState()
+            return StoredConversation()
         flags = await self.durable.contact_flags(person)
-        return ConversationState(opted_out=flags.opted_out, handed_over=flags.held_by_staff)
+        return StoredConversation(
+            ConversationState(handed_over=flags.held_by_staff), Contact(opted_out=flags.opted_out)
+        )
 
     async def _write_ahead(
-        self, inbound: InboundMessage, turn: Turn, person: str, *, in_store: bool
+        self, inbound: InboundMessage, turn: Turn, contact: Contact, person: str, *, in_store: bool
     ) -> dict[str, Kept]:
-        """Referrals, escalations, erasures, opt-outs and opt-ins: journaled before the person is told.
-        Returns the worst outcome per kind (escalation, erasure, contact_preference)."""
-        await self._log_referrals(inbound, turn)
-        if self.durable is None:
-            return {}
+        """The one place the dialogue's events take effect. Referrals, escalations, erasures, opt-outs
+        and opt-ins are journaled before the person is told; STOP and START change the contact. The
+        other events are only logged and counted (bot/records.py). Returns the worst outcome per kind
+        (escalation, erasure, contact_preference)."""
         cid, language = inbound.conversation_id, turn.state.language or "es"
         topic = next((m.intent for m in turn.messages if m.intent), None)
         entries: list[Entry] = []
         for event in turn.events:
-            if event.name == "escalation_requested":
-                reason = str(event.data.get("reason", "asked"))
-                entries.append(
-                    escalation(cid, person, inbound.channel, language, turn.state.country, topic, reason)
-                )
-            elif event.name == "erasure_requested":
-                entries.append(erasure(cid, person, sync_store=not in_store))
-            elif event.name in ("opted_out", "opted_in"):
-                opted_out = event.name == "opted_out"
-                entries.append(contact_preference(cid, person, opted_out=opted_out, sync_store=not in_store))
+            match event:
+                case ReferralConsented():
+                    await self._log_referral_consented(inbound, turn, event)
+                case ReferralDisaggregated(code=code, sex=sex, age=age) if self.referrals is not None:
+                    with contextlib.suppress(TimeoutError):  # optional statistics: never worth a long wait
+                        await asyncio.wait_for(
+                            asyncio.to_thread(self._disaggregate, code, sex, age), APPLY_SECONDS
+                        )
+                case EscalationRequested(reason=reason):
+                    entries.append(
+                        escalation(cid, person, inbound.channel, language, turn.state.country, topic, reason)
+                    )
+                case ErasureRequested():
+                    entries.append(erasure(cid, person, sync_store=not in_store))
+                case OptedOut() | OptedIn():
+                    contact.opted_out = isinstance(event, OptedOut)
+                    entries.append(
+                        contact_preference(cid, person, opted_out=contact.opted_out, sync_store=not in_store)
+                    )
+        if self.durable is None:
+            return {}
         outcomes = await self.durable.keep(entries)
         order = [Kept.APPLIED, Kept.JOURNALED, Kept.LOST]
         worst: dict[str, Kept] = {}
@@ -224,35 +254,28 @@ class ConversationService:
             return replace(turn, messages=messages)
         return turn
 
-    async def _log_referrals(self, inbound: InboundMessage, turn: Turn) -> None:
-        """Consented referrals are written ahead (spool, then SQL) before the person is told."""
+    async def _log_referral_consented(
+        self, inbound: InboundMessage, turn: Turn, event: ReferralConsented
+    ) -> None:
+        """A consented referral is written ahead (spool, then SQL) before the person is told."""
         if self.referrals is None:
             return
-        for event in turn.events:
-            data = event.data
-            if event.name == "referral_consented":
-                record = ReferralRecord.now(
-                    code=data["code"],
-                    idempotency_key=data["idempotency_key"],
-                    service=data["service"],
-                    hub_id=data["hub_id"],
-                    country=data["country"],
-                    language=turn.state.language or "es",
-                    channel=inbound.channel,
-                    person=pseudonymise(self._secret, inbound.conversation_id),
-                    consent_version=data["consent_version"],
-                )
-                outcome = await self._log_referral(record)
-                log.info("referral %s %s", record.code, outcome)
-                if outcome == "spooled" and self.durable is not None:
-                    self.durable.pending.set()  # the replay loop retries within seconds
-                self.notify_hub(record)
-            elif event.name == "referral_disaggregated":
-                sex, age = data.get("sex"), data.get("age")
-                with contextlib.suppress(TimeoutError):  # optional statistics: never worth a long wait
-                    await asyncio.wait_for(
-                        asyncio.to_thread(self._disaggregate, data["code"], sex, age), APPLY_SECONDS
-                    )
+        record = ReferralRecord.now(
+            code=event.code,
+            idempotency_key=event.idempotency_key,
+            service=event.service,
+            hub_id=event.hub_id,
+            country=event.country,
+            language=turn.state.language or "es",
+            channel=inbound.channel,
+            person=pseudonymise(self._secret, inbound.conversation_id),
+            consent_version=event.consent_version,
+        )
+        outcome = await self._log_referral(record)
+        log.info("referral %s %s", record.code, outcome)
+        if outcome == "spooled" and self.durable is not None:
+            self.durable.pending.set()  # the replay loop retries within seconds
+        self.notify_hub(record)
 
     async def _log_referral(self, record: ReferralRecord) -> str:
         """Journaled (in the journal's own threads), then stored in SQL without waiting long for it."""
@@ -282,12 +305,12 @@ class ConversationService:
         except SQLAlchemyError:  # optional statistics: never worth failing the conversation
             log.warning("could not store optional referral statistics for %s", code)
 
-    async def _decide(self, state: ConversationState, inbound: InboundMessage) -> Turn:
-        reply_from = inbound.metadata.get("reply_from")
-        state = replace(state, last_inbound_at=inbound.received_at, reply_from=reply_from or state.reply_from)
+    async def _decide(self, state: ConversationState, contact: Contact, inbound: InboundMessage) -> Turn:
         parse = await self._parse(state, inbound.text)
         content, today = self.content.current(), self._today()
-        decide = partial(respond, state, inbound, parse, content, today, self.directory)
+        decide = partial(
+            respond, state, inbound, parse, content, today, self.directory, stopped=contact.opted_out
+        )
         # a long text in a thread: the scam check and place matching cost more on it
         turn = decide() if len(inbound.text) <= INLINE_CHARS else await asyncio.to_thread(decide)
         if inbound.metadata.get("truncated") and turn.messages:  # cut by the channel (bot/channels/twilio.py)
@@ -303,3 +326,17 @@ class ConversationService:
             lang = state.language or "es"
             return NluResult(text, FALLBACK_INTENT, 0.0, lang, 1.0)
         return await self.nlu.parse(text)
+
+
+def wrote(contact: Contact, inbound: InboundMessage) -> Contact:
+    """The contact as this message leaves it: who wrote, on which channel, to which of our numbers, when
+    (the WhatsApp window counts from here)."""
+    reply_from = inbound.metadata.get("reply_from")
+    return replace(
+        contact,
+        channel=inbound.channel,
+        address=inbound.sender,
+        reply_from=reply_from or contact.reply_from,
+        last_inbound_at=inbound.received_at,
+        outbox=list(contact.outbox),
+    )

@@ -17,6 +17,7 @@ from bot.channels.render import as_plain_text
 from bot.config import Settings
 from bot.dialogue.state import ConversationState
 from bot.runtime import start_runtime
+from bot.state.record import StoredConversation, write_conversation
 from bot.vocab.messages import InboundMessage
 
 SENDER = "terminal"
@@ -71,8 +72,8 @@ async def _converse(settings: Settings, lang: str | None, country: str | None, s
     runtime = await start_runtime(settings)
     try:
         conversation_id = f"terminal:{SENDER}"
-        state = ConversationState(language=lang, country=country).to_dict()
-        await runtime.store.update(conversation_id, state)
+        dialogue = ConversationState(language=lang, country=country)
+        await write_conversation(runtime.store, conversation_id, StoredConversation(dialogue))
         lines: asyncio.Queue[str | None] = asyncio.Queue()
         reader = threading.Thread(target=_read_lines, args=(asyncio.get_running_loop(), lines), daemon=True)
         reader.start()

@@ -9,8 +9,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot.channels import registry
 from bot.channels.base import ChannelError
-from bot.channels.registry import ADAPTERS
 from bot.channels.rest import RestChannel
 from bot.channels.webchat_token import WebChatTokens
 from bot.metrics import DUPLICATES, MESSAGES_IN, MESSAGES_OUT
@@ -101,11 +101,12 @@ def channel_routes() -> list[Route]:
     """Each registered adapter's webhook (named after the adapter), and Meta's GET challenge where the
     adapter answers one."""
     routes = [
-        Route(cls.path, partial(channel_webhook, adapter_name=cls.name), methods=["POST"]) for cls in ADAPTERS
+        Route(cls.path, partial(channel_webhook, adapter_name=cls.name), methods=["POST"])
+        for cls in registry.ADAPTERS
     ]
     routes += [
         Route(cls.path, partial(_challenge, adapter_name=cls.name), methods=["GET"])
-        for cls in ADAPTERS
+        for cls in registry.ADAPTERS
         if hasattr(cls, "challenge")
     ]
     return routes

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import ClassVar, Protocol
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
 from bot.vocab.messages import InboundMessage, OutboundMessage
 
@@ -102,9 +102,26 @@ class Sender(Protocol):
         """Deliver it, raising SendError with its retry policy."""
 
 
+KIB = 1024
+
+
+def too_many(retry_after: int) -> Response:
+    """429 with Retry-After: for a client that can wait (REST, the console)."""
+    return JSONResponse(
+        {"error": f"too many requests: try again in {retry_after} s"},
+        status_code=429,
+        headers={"Retry-After": str(retry_after)},
+    )
+
+
+def ignored(retry_after: int) -> Response:
+    """200 and nothing done: a provider would only retry an error, multiplying the flood."""
+    return JSONResponse({"status": "ignored"})
+
+
 class Channel(Protocol):
-    """What every adapter provides; adding a channel is one module and one line in registry.py (plus, for
-    now, its body and address limits in bot/edge/limits.py and bot/ratelimit.py, which are path tables).
+    """What every adapter provides; adding a channel is one module and one line in registry.py: its
+    route, its body cap (bot/edge/limits.py) and its per-address limit (bot/ratelimit.py) come from here.
 
     The generic route (bot/webhooks.py) runs verify → parse → per-person limit → acknowledge → the
     service's receive (claim, lock, understand, decide, record, complete) → respond, for every adapter."""
@@ -117,6 +134,15 @@ class Channel(Protocol):
     """The conversation channels it reaches (whatsapp and sms for Twilio)."""
     reply_within: ClassVar[float | None]
     """Seconds the replies may take to go in the webhook's own answer; None: they go through the API."""
+    max_body_bytes: ClassVar[int]
+    """The largest request body its route reads (413 above it, before parsing)."""
+    address_budget: ClassVar[str]
+    """Which per-address limit of RateLimitSettings its route counts against (rest_address for people's
+    browsers, provider_address for a provider's servers)."""
+
+    @staticmethod
+    def refuse_flood(retry_after: int) -> Response:
+        """The answer to an address over its limit: 429 for clients that wait, a quiet 200 for providers."""
 
     @property
     def enabled(self) -> bool:

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from bot.channels.base import BadRequest, Parsed, SendResult
+from bot.channels.base import KIB, BadRequest, Parsed, SendResult, too_many
 from bot.channels.render import numbered
 from bot.channels.webchat_token import SENDER_PREFIX, RestIdentity, WebChatTokens
 from bot.config import Settings
@@ -28,7 +28,15 @@ class RestChannel:
     path: ClassVar[str] = "/webhooks/rest/webhook"
     serves: ClassVar[tuple[str, ...]] = ("rest",)
     reply_within: ClassVar[float | None] = REST_REPLY_SECONDS
+    max_body_bytes: ClassVar[int] = 64 * KIB
+    """A message is at most 4,096 characters (16 KiB of UTF-8), with its metadata."""
+    address_budget: ClassVar[str] = "rest_address"
     enabled: ClassVar[bool] = True
+
+    @staticmethod
+    def refuse_flood(retry_after: int) -> Response:
+        """429 with Retry-After: a browser can wait."""
+        return too_many(retry_after)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RestChannel:
@@ -67,12 +75,7 @@ class RestChannel:
         """The replies as Rasa's REST list; 429 over the per-person limit; the token handed on."""
         tokens, identity = _tokens(request), request.state.rest_identity
         if status == "limited":
-            wait = str(getattr(request.state, "retry_after", 60))
-            refusal = JSONResponse(
-                {"error": f"too many requests: try again in {wait} s"},
-                status_code=429,
-                headers={"Retry-After": wait},
-            )
+            refusal = too_many(int(getattr(request.state, "retry_after", 60)))
             return tokens.attach(request, refusal, identity)
         if status == "in_progress":
             return JSONResponse({"error": "this message is being answered"}, status_code=409)

@@ -31,6 +31,7 @@ from telegram.error import NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import Application
 
 from bot.channels.base import (
+    KIB,
     MAX_MEDIA_BYTES,
     BadRequest,
     ChannelConfigError,
@@ -39,6 +40,7 @@ from bot.channels.base import (
     Parsed,
     SendError,
     SendResult,
+    ignored,
 )
 from bot.channels.render import numbered, split_paragraphs
 from bot.config import Settings
@@ -58,6 +60,14 @@ class TelegramChannel:
     path: ClassVar[str] = "/webhooks/telegram"
     serves: ClassVar[tuple[str, ...]] = ("telegram",)
     reply_within: ClassVar[float | None] = None
+    max_body_bytes: ClassVar[int] = 1024 * KIB
+    """An update carries entities and a reply's quoted message."""
+    address_budget: ClassVar[str] = "provider_address"
+
+    @staticmethod
+    def refuse_flood(retry_after: int) -> Response:
+        """A quiet 200: Telegram would retry an error."""
+        return ignored(retry_after)
 
     def __init__(self, token: str | None, webhook_secret: str | None, api_base: str) -> None:
         self._token, self._secret = token, webhook_secret

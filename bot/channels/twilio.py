@@ -23,6 +23,7 @@ from twilio.rest import Client
 from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.channels.base import (
+    KIB,
     BadRequest,
     ChannelConfigError,
     Forbidden,
@@ -135,6 +136,9 @@ class TwilioChannel:
     path: ClassVar[str] = "/webhooks/twilio"
     serves: ClassVar[tuple[str, ...]] = ("whatsapp", "sms")
     reply_within: ClassVar[float | None] = TWIML_REPLY_SECONDS
+    max_body_bytes: ClassVar[int] = 64 * KIB
+    """A form of a few dozen fields and a body of at most 1,600 characters."""
+    address_budget: ClassVar[str] = "provider_address"
 
     def __init__(
         self,
@@ -234,6 +238,11 @@ class TwilioChannel:
     @staticmethod
     def bodies(kind: str, message: OutboundMessage) -> list[str]:
         return whatsapp_bodies(message) if kind == "whatsapp" else [sms_body(message)]
+
+    @staticmethod
+    def refuse_flood(retry_after: int) -> Response:
+        """An empty TwiML answer: Twilio would retry an error."""
+        return Response(TwilioChannel.twiml([]), media_type="application/xml")
 
     @staticmethod
     def twiml(bodies: list[str]) -> str:

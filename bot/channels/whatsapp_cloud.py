@@ -23,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from bot.channels.base import (
+    KIB,
     BadRequest,
     ChannelConfigError,
     DeliveryUpdate,
@@ -31,6 +32,7 @@ from bot.channels.base import (
     Parsed,
     SendError,
     SendResult,
+    ignored,
 )
 from bot.channels.media import fetch_bounded
 from bot.channels.render import numbered, split_paragraphs
@@ -220,6 +222,14 @@ class WhatsAppCloudChannel:
     path: ClassVar[str] = "/webhooks/whatsapp"
     serves: ClassVar[tuple[str, ...]] = ("whatsapp",)
     reply_within: ClassVar[float | None] = None
+    max_body_bytes: ClassVar[int] = 1024 * KIB
+    """Meta batches several messages and statuses in one notification."""
+    address_budget: ClassVar[str] = "provider_address"
+
+    @staticmethod
+    def refuse_flood(retry_after: int) -> Response:
+        """A quiet 200: Meta would retry an error."""
+        return ignored(retry_after)
 
     def __init__(
         self,

@@ -20,11 +20,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.channels.base import ContactStopped, SendError
 from bot.db import session_factory
 from bot.db.models import Escalation
-from bot.dialogue.state import ConversationState
 from bot.i18n import N_, translate
 from bot.outbound import OutsideWhatsAppWindow
 from bot.runtime import Runtime
 from bot.state.base import StoreUnavailable
+from bot.state.record import read_conversation, write_conversation
 from bot.vocab.messages import OutboundMessage
 from bot.webchat import queue_for_web_chat
 
@@ -66,12 +66,11 @@ async def _follow_sql(runtime: Runtime, conversation_id: str) -> None:
     the bot reads SQL for it anyway."""
     sessions = session_factory(runtime.database)
     async with runtime.store.lock(conversation_id):
-        raw = await runtime.store.get(conversation_id)
-        if raw is None:
+        kept = await read_conversation(runtime.store, conversation_id)
+        if kept is None:
             return
-        state = ConversationState.from_dict(raw)
-        state.handed_over = await asyncio.to_thread(_held_in_sql, sessions, conversation_id)
-        await runtime.store.update(conversation_id, state.to_dict())
+        kept.dialogue.handed_over = await asyncio.to_thread(_held_in_sql, sessions, conversation_id)
+        await write_conversation(runtime.store, conversation_id, kept)
 
 
 def _mark_pending(sessions: sessionmaker[Session], escalation_id: int, pending: bool) -> None:
@@ -116,7 +115,7 @@ async def deliver(
 ) -> Delivery:
     """Send a message through the person's channel; never raises for a refusal, says why instead."""
     try:
-        state = await runtime.sender.check_allowed(conversation_id, channel)
+        contact = await runtime.sender.check_allowed(conversation_id, channel)
     except OutsideWhatsAppWindow as exc:
         return Delivery(False, f"Not sent — outside WhatsApp's 24-hour window: {exc}.")
     except ContactStopped as exc:
@@ -130,10 +129,10 @@ async def deliver(
             return Delivery(False, f"Not sent — {WEB_CHAT_STORE_DOWN}.")
         return Delivery(True) if queued else Delivery(False, f"Not sent — {WEB_CHAT_FULL}.")
     message = OutboundMessage(
-        recipient=address(conversation_id),
+        recipient=contact.address or address(conversation_id),
         text=text,
         channel=channel,
-        reply_from=state.reply_from,
+        reply_from=contact.reply_from,
         language=language,
     )
     try:

@@ -37,7 +37,19 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    # A database that does not answer must fail a connection in seconds (the callers spool or refuse),
+    # not hang on the operating system's TCP timeout; a pooled connection waits 10 s at most.
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=5,
+        max_overflow=10,
+        pool_timeout=10,
+        connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS},
+    )
+
+
+CONNECT_TIMEOUT_SECONDS = 5
 
 
 def alembic_config() -> Config:

@@ -1,7 +1,9 @@
-"""The dialogue: a pure function from (state, message, NLU parse, content) to (state, replies, events).
+"""The dialogue: a function from (state, message, NLU parse, content) to (state, replies, events).
 
-It does no I/O of its own: content, the scam check and hub matching come in as objects and are read,
-never written, so every rule is tested by tables of cases in four languages.
+It does no I/O of its own, but it calls what comes in as objects — the content library, the hub
+directory — and the scam check (pure, CPU only); none of them is written, so every rule is tested by
+tables of cases in four languages. Transport facts (address, our number, the 24-hour window, STOP) live
+on the contact (bot/state/record.py), not here: the dialogue only reads whether the person said STOP.
 """
 
 from __future__ import annotations
@@ -11,11 +13,27 @@ from dataclasses import dataclass, field, replace
 
 from bot.content.library import ContentLibrary
 from bot.dialogue import location, media, referral, replies
+from bot.dialogue.events import (
+    Answered,
+    ContentMissing,
+    CountrySet,
+    DialogueEvent,
+    ErasureRequested,
+    EscalationRequested,
+    Fallback,
+    ForStaff,
+    NluUnavailable,
+    OptedIn,
+    OptedOut,
+    ScamAssessed,
+    ScamReported,
+    Suppressed,
+)
 from bot.dialogue.hours import office_hours
 from bot.dialogue.hub_list import hub_list
 from bot.dialogue.keywords import is_erasure_request, is_opt_in, is_opt_out, mentioned_country, number_choice
 from bot.dialogue.language import choose_language
-from bot.dialogue.state import ConversationState, Event
+from bot.dialogue.state import ConversationState
 from bot.i18n import N_, translate
 from bot.nlu.types import FALLBACK_INTENT, NluResult
 from bot.referrals import Directory
@@ -53,7 +71,7 @@ EMPTY_DIRECTORY = Directory(hubs=())
 class Turn:
     state: ConversationState
     messages: list[OutboundMessage] = field(default_factory=list)
-    events: list[Event] = field(default_factory=list)
+    events: list[DialogueEvent] = field(default_factory=list)
 
 
 @dataclass
@@ -65,6 +83,8 @@ class _Ctx:
     content: ContentLibrary
     today: dt.date
     directory: Directory
+    stopped: bool
+    """The person said STOP (kept on the contact, not here): the bot stays silent until START."""
 
     @property
     def st(self) -> ConversationState:
@@ -86,25 +106,27 @@ def respond(
     content: ContentLibrary,
     today: dt.date,
     directory: Directory = EMPTY_DIRECTORY,
+    *,
+    stopped: bool = False,
 ) -> Turn:
-    """Decide the replies to one message."""
+    """Decide the replies to one message; `stopped`: the person opted out (the contact's fact)."""
     copied = replace(state, options=list(state.options), last_signals=list(state.last_signals))
-    ctx = _Ctx(Turn(copied), inbound, content, today, directory)
+    ctx = _Ctx(Turn(copied), inbound, content, today, directory, stopped)
     ctx.st.turns += 1
     st, text = ctx.st, inbound.text
     if is_opt_out(text):
         return _opt_out(ctx, parse)
     if is_opt_in(text) and not text.strip().startswith("/"):
-        st.opted_out = False
-        ctx.turn.events.append(Event("opted_in"))
+        ctx.stopped = False
+        ctx.turn.events.append(OptedIn())
         st.language = st.language or parse.language
         return _finish(ctx, [replies.welcome(ctx.to, ctx.lang)])
     if is_erasure_request(text):
         lang = st.language or parse.language
-        ctx.turn.events.append(Event("erasure_requested"))
+        ctx.turn.events.append(ErasureRequested())
         return _finish(ctx, [erasure_reply(ctx.to, lang, done=False)])
-    if st.opted_out or st.handed_over:
-        ctx.turn.events.append(Event("suppressed" if st.opted_out else "for_staff"))
+    if ctx.stopped or st.handed_over:
+        ctx.turn.events.append(Suppressed() if ctx.stopped else ForStaff())
         if st.handed_over and inbound.attachment and (shown := media.for_staff(inbound.attachment)):
             ctx.turn.events.append(shown)
         return ctx.turn
@@ -130,7 +152,7 @@ def respond(
     if cc := mentioned_country(text):
         st.country = cc
     if not parse.available:
-        ctx.turn.events.append(Event("nlu_unavailable"))
+        ctx.turn.events.append(NluUnavailable())
         if parse.intent not in ESCALATING:  # the safety rules (bot/nlu/safety.py) still see emergencies
             lead = translate(
                 ctx.lang, "I cannot understand messages right now, sorry. Please choose a topic by number:"
@@ -179,12 +201,12 @@ def escalation_not_passed(to: str, lang: str) -> OutboundMessage:
 
 
 def _opt_out(ctx: _Ctx, parse: NluResult) -> Turn:
-    if not ctx.st.opted_out:
-        ctx.st.opted_out = True
+    if not ctx.stopped:
+        ctx.stopped = True
         lang = ctx.st.language or parse.language
         text = translate(lang, "You will not receive more messages from us. Write START to talk again.")
         ctx.turn.messages.append(replies.say(ctx.to, lang, text))
-        ctx.turn.events.append(Event("opted_out"))
+        ctx.turn.events.append(OptedOut())
     return ctx.turn
 
 
@@ -231,7 +253,7 @@ def _on_payload(ctx: _Ctx, payload: str) -> list[OutboundMessage]:
     if name == "set_country" and value:
         st.country, st.awaiting = value.upper(), None
         pending, st.pending_intent = st.pending_intent, None
-        ctx.turn.events.append(Event("country_set", {"country": st.country}))
+        ctx.turn.events.append(CountrySet(st.country))
         if pending and pending.startswith("/"):
             return _on_payload(ctx, pending)
         if pending:
@@ -254,8 +276,8 @@ def _on_payload(ctx: _Ctx, payload: str) -> list[OutboundMessage]:
     if name == SAFETY_NUMBERS and value in ("emergency", "ask_trafficking"):
         return _content_answer(ctx, value)
     if name == REPORT_PAYLOAD.lstrip("/") and st.last_offer:
-        report = {"text": st.last_offer, "verdict": st.last_verdict, "signals": st.last_signals}
-        ctx.turn.events.append(Event("scam_reported", report))
+        report = ScamReported(st.last_offer, st.last_verdict, tuple(st.last_signals))
+        ctx.turn.events.append(report)
         st.last_offer = None
         thanks = translate(
             lang, "Thank you. Your report helps protect other people. Personal data was removed."
@@ -279,10 +301,10 @@ def _on_payload(ctx: _Ctx, payload: str) -> list[OutboundMessage]:
 def _on_fallback(ctx: _Ctx, parse: NluResult) -> list[OutboundMessage]:
     st = ctx.st
     st.fallback_count += 1
-    ctx.turn.events.append(Event("fallback", {"language": st.language, "count": st.fallback_count}))
+    ctx.turn.events.append(Fallback(st.language, st.fallback_count))
     if st.fallback_count >= 2:
         st.fallback_count = 0
-        ctx.turn.events.append(Event("escalation_requested", {"reason": "repeated_fallback"}))
+        ctx.turn.events.append(EscalationRequested("repeated_fallback"))
         return [replies.offer_person(ctx.to, ctx.lang)]
     candidates = parse.top_intents(2, set(TOPIC_INTENTS))
     return [replies.clarify(ctx.to, ctx.lang, candidates)]
@@ -295,8 +317,7 @@ def _scam_check(ctx: _Ctx, text: str) -> list[OutboundMessage]:
         return []
     ctx.st.last_offer = mask_personal_data(text)
     ctx.st.last_verdict, ctx.st.last_signals = assessment.verdict, list(assessment.signals)
-    data = {"verdict": assessment.verdict, "signals": assessment.signals}
-    ctx.turn.events.append(Event("scam_assessed", data))
+    ctx.turn.events.append(ScamAssessed(assessment.verdict, tuple(assessment.signals)))
     buttons = (
         Button(translate(ctx.lang, "Report this offer"), REPORT_PAYLOAD),
         replies.topic_button(ctx.lang, "ask_human"),
@@ -329,8 +350,8 @@ def _on_intent(ctx: _Ctx, intent: str, text: str = "") -> list[OutboundMessage]:
 def _escalate(ctx: _Ctx, intent: str) -> list[OutboundMessage]:
     """A person is needed: safety guidance first where there is some, then the handover message."""
     reason = ESCALATING[intent]
-    data = {"reason": reason, **({"priority": "urgent"} if reason == "emergency" else {})}
-    ctx.turn.events.append(Event("escalation_requested", data))
+    priority = "urgent" if reason == "emergency" else "normal"
+    ctx.turn.events.append(EscalationRequested(reason, priority))
     guidance = _content_answer(ctx, intent) if intent != "ask_human" else []
     office = office_hours(ctx.directory, ctx.st.country)
     now = dt.datetime.fromtimestamp(ctx.inbound.received_at, dt.UTC)
@@ -345,15 +366,13 @@ def _content_answer(ctx: _Ctx, intent: str, text: str = "") -> list[OutboundMess
     st, lang = ctx.st, ctx.lang
     entry = ctx.content.lookup(intent, lang, st.country)
     if entry is None:
-        ctx.turn.events.append(Event("content_missing", {"intent": intent, "language": lang}))
+        ctx.turn.events.append(ContentMissing(intent, lang))
         lead = translate(
             lang, "Sorry, I do not have this information yet. Reply 0 to talk to a person, or choose a topic:"
         )
         return [replies.menu(ctx.to, lang, lead, intent)]
     stale = entry.is_stale(ctx.today)
-    ctx.turn.events.append(
-        Event("answered", {"intent": intent, "content_id": entry.content_id, "stale": stale})
-    )
+    ctx.turn.events.append(Answered(intent, entry.content_id, stale))
     message = replies.answer(ctx.to, lang, entry, ctx.today)
     offer = referral.offer_button(lang, intent, st) if ctx.directory.hubs else None
     if offer is not None:

@@ -8,8 +8,9 @@ they accept a referral, the hub; the events carry neither coordinates nor distan
 from __future__ import annotations
 
 from bot.dialogue import referral, replies
+from bot.dialogue.events import CountrySet, DialogueEvent, LocationShared
 from bot.dialogue.hub_list import hub_list, nearest_list, nearest_to
-from bot.dialogue.state import ConversationState, Event
+from bot.dialogue.state import ConversationState
 from bot.i18n import translate
 from bot.referrals import Directory, find_place
 from bot.referrals.geo import country_at
@@ -23,14 +24,19 @@ REFER_HUB = "refer_hub"
 
 
 def nearest(
-    st: ConversationState, to: str, lang: str, pin: Location, directory: Directory, events: list[Event]
+    st: ConversationState,
+    to: str,
+    lang: str,
+    pin: Location,
+    directory: Directory,
+    events: list[DialogueEvent],
 ) -> list[OutboundMessage]:
     """The nearest hubs to `pin`, or, in the middle of a referral, the consent question for the nearest
     hub offering the service."""
     country = country_at(pin.latitude, pin.longitude)
     if country is not None and country != st.country:
         st.country = country
-        events.append(Event("country_set", {"country": country, "source": "location"}))
+        events.append(CountrySet(country, source="location"))
     if country is not None and st.awaiting == "country":
         st.awaiting, st.pending_intent = None, None
     origin, where = (pin.latitude, pin.longitude), country or st.country
@@ -38,10 +44,10 @@ def nearest(
         service = None if st.ref_service in (None, "any") else st.ref_service
         offering = [h for h, _ in nearest_to(directory, origin, where) if h.offers(service)]
         if offering:
-            events.append(Event("location_shared", {"country": country, "referral": True}))
+            events.append(LocationShared(country, referral=True))
             return referral.propose(st, to, lang, offering[0])
     found = nearest_to(directory, origin, where)
-    events.append(Event("location_shared", {"country": country, "hubs": [h.id for h, _ in found]}))
+    events.append(LocationShared(country, tuple(h.id for h, _ in found)))
     if not found:
         text = translate(
             lang, "Sorry, I did not find an Information Hub near you. Reply 0 to talk to a person."

@@ -2,13 +2,13 @@
 answer in the conversation's language, never a guess at words that were not written.
 
 A voice note or file from someone whose conversation staff hold is passed to the console instead
-(the `attachment_for_staff` event); the bot itself stays quiet then.
+(the AttachmentForStaff event); the bot itself stays quiet then.
 """
 
 from __future__ import annotations
 
 from bot.dialogue import replies
-from bot.dialogue.state import Event
+from bot.dialogue.events import AttachmentForStaff, AttachmentReceived, DialogueEvent
 from bot.i18n import N_, translate
 from bot.vocab.messages import Attachment, OutboundMessage
 
@@ -29,17 +29,16 @@ FOR_STAFF = ("voice", "audio", "image", "document", "video")
 """What an agent may need to hear or see in a conversation they hold."""
 
 
-def reply(to: str, lang: str, attachment: Attachment, events: list[Event]) -> list[OutboundMessage]:
+def reply(to: str, lang: str, attachment: Attachment, events: list[DialogueEvent]) -> list[OutboundMessage]:
     """The kind answer with the main menu (which ends with 0, a person); nothing for a reaction."""
-    events.append(Event("attachment_received", {"kind": attachment.kind}))
+    events.append(AttachmentReceived(attachment.kind))
     if attachment.kind == "reaction":
         return []
     return [replies.menu(to, lang, translate(lang, LEADS.get(attachment.kind, READS_TEXT_ONLY)))]
 
 
-def for_staff(attachment: Attachment) -> Event | None:
+def for_staff(attachment: Attachment) -> AttachmentForStaff | None:
     """The event that shows a voice note or file to the agent holding the conversation."""
     if attachment.kind not in FOR_STAFF or not attachment.ref:
         return None
-    data = {"kind": attachment.kind, "content_type": attachment.content_type, "ref": attachment.ref}
-    return Event("attachment_for_staff", data)
+    return AttachmentForStaff(attachment.kind, attachment.content_type, attachment.ref)

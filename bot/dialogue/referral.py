@@ -10,8 +10,9 @@ from __future__ import annotations
 import hashlib
 
 from bot.dialogue import replies
+from bot.dialogue.events import DialogueEvent, ReferralConsented, ReferralDisaggregated
 from bot.dialogue.hours import render_hours
-from bot.dialogue.state import ConversationState, Event
+from bot.dialogue.state import ConversationState
 from bot.i18n import N_, translate
 from bot.referrals import Directory, Hub, nearest_hub
 from bot.vocab.messages import Button, OutboundMessage
@@ -106,7 +107,7 @@ def consent(
     agreed: bool,
     directory: Directory,
     ids: tuple[str, str],
-    events: list[Event],
+    events: list[DialogueEvent],
 ) -> list[OutboundMessage]:
     hub = directory.get(state.ref_hub or "")
     if not agreed or hub is None:
@@ -117,16 +118,13 @@ def consent(
         return [replies.menu(to, lang, text)]
     code, key = ids
     events.append(
-        Event(
-            "referral_consented",
-            {
-                "code": code,
-                "idempotency_key": key,
-                "hub_id": hub.id,
-                "service": state.ref_service or "any",
-                "country": hub.country,
-                "consent_version": CONSENT_VERSION,
-            },
+        ReferralConsented(
+            code=code,
+            idempotency_key=key,
+            hub_id=hub.id,
+            service=state.ref_service or "any",
+            country=hub.country,
+            consent_version=CONSENT_VERSION,
         )
     )
     state.ref_code, state.awaiting = code, "sex"
@@ -155,12 +153,13 @@ def ask_age(to: str, lang: str) -> OutboundMessage:
 
 
 def disaggregation(
-    state: ConversationState, to: str, lang: str, kind: str, value: str, events: list[Event]
+    state: ConversationState, to: str, lang: str, kind: str, value: str, events: list[DialogueEvent]
 ) -> list[OutboundMessage]:
     """Record an optional answer (never required), then go on or finish."""
     choices = SEX_CHOICES if kind == "sex" else AGE_CHOICES
     if value in choices and state.ref_code:
-        events.append(Event("referral_disaggregated", {"code": state.ref_code, kind: value}))
+        answer = {"sex": value} if kind == "sex" else {"age": value}
+        events.append(ReferralDisaggregated(state.ref_code, **answer))
     if kind == "sex":
         state.awaiting = "age"
         return [ask_age(to, lang)]

@@ -1,4 +1,7 @@
-"""What the bot remembers of one conversation; serialisable to JSON for any store."""
+"""What the dialogue remembers of one conversation (language, country, what it awaits, the topic).
+
+Transport facts — address, our number, the last inbound time, STOP, the web chat's outbox — are the
+contact's (bot/state/record.py). Serialisable to JSON for any store."""
 
 from __future__ import annotations
 
@@ -18,12 +21,9 @@ class ConversationState:
     options: list[str] = field(default_factory=list)
     """Payloads of the numbered choices last shown, so '1', '2' map to them."""
     fallback_count: int = 0
-    opted_out: bool = False
     turns: int = 0
     handed_over: bool = False
     """A person from the hotline holds the conversation: the bot stays quiet (opt-out still works)."""
-    reply_from: str | None = None
-    """Our address the person last wrote to (a Twilio number), for messages sent later."""
     referral_declined: bool = False
     """Declining a referral is respected: it is not offered again in this conversation."""
     ref_service: str | None = None
@@ -33,11 +33,6 @@ class ConversationState:
     """The last offer the person asked us to check, personal data masked, kept until reported."""
     last_verdict: str | None = None
     last_signals: list[str] = field(default_factory=list)
-    last_inbound_at: float | None = None
-    """When the person last wrote (epoch seconds): WhatsApp allows free-form messages for 24 hours."""
-    outbox: list[dict[str, Any]] = field(default_factory=list)
-    """Staff messages for a web-chat person, kept until their page fetches them: the web chat cannot be
-    pushed to (POST /webhooks/rest/outbox)."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -49,11 +44,3 @@ class ConversationState:
             return cls()
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
-
-
-@dataclass(frozen=True)
-class Event:
-    """Something the dialogue decided that the service must act on or count."""
-
-    name: str
-    data: dict[str, Any] = field(default_factory=dict)

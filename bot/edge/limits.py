@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import ClassVar, Protocol
 
 from prometheus_client import Counter
 from starlette.middleware.body_limit import RequestBodyLimitMiddleware
@@ -35,22 +37,34 @@ class RouteLimit:
     max_bytes: int
 
 
+class LimitedRoute(Protocol):
+    """A channel adapter as the edge sees it (bot/channels/base.py's Channel)."""
+
+    name: ClassVar[str]
+    path: ClassVar[str]
+    max_body_bytes: ClassVar[int]
+
+
 DEFAULT_LIMIT = RouteLimit("other", 64 * KIB)
-ROUTE_LIMITS: dict[str, RouteLimit] = {
+OWN_ROUTE_LIMITS: dict[str, RouteLimit] = {
     "/webhooks/rest/": RouteLimit("rest", 64 * KIB),
-    "/webhooks/twilio": RouteLimit("twilio", 64 * KIB),
-    "/webhooks/telegram": RouteLimit("telegram", 1024 * KIB),
-    "/webhooks/whatsapp": RouteLimit("whatsapp_cloud", 1024 * KIB),
+    "/webhooks/twilio/status": RouteLimit("twilio_status", 64 * KIB),
     "/console": RouteLimit("console", 64 * KIB),
 }
-"""Path prefix -> limit. A REST or Twilio message is at most 4,096 characters (16 KiB of UTF-8); a
-Telegram update carries entities and a reply's quoted message; console forms are a few fields."""
+"""Path prefix -> limit for the routes that are not a channel's webhook (the web chat's outbox, delivery
+statuses, console forms of a few fields); each channel declares its own (`route_limits`)."""
 
 
-def route_limit(path: str) -> RouteLimit:
-    """The limit of the longest prefix of `path` in ROUTE_LIMITS, else the default."""
-    matches = [prefix for prefix in ROUTE_LIMITS if path.startswith(prefix)]
-    return ROUTE_LIMITS[max(matches, key=len)] if matches else DEFAULT_LIMIT
+def route_limits(channels: Iterable[type[LimitedRoute]]) -> dict[str, RouteLimit]:
+    """Every channel's webhook with the cap it declares, and the service's own routes."""
+    own = {c.path: RouteLimit(c.name, c.max_body_bytes) for c in channels}
+    return {**OWN_ROUTE_LIMITS, **own}
+
+
+def route_limit(path: str, limits: Mapping[str, RouteLimit]) -> RouteLimit:
+    """The limit of the longest prefix of `path` in `limits`, else the default."""
+    matches = [prefix for prefix in limits if path.startswith(prefix)]
+    return limits[max(matches, key=len)] if matches else DEFAULT_LIMIT
 
 
 class BodyTimeout(Exception):
@@ -60,19 +74,22 @@ class BodyTimeout(Exception):
 class EdgeLimits:
     """ASGI middleware: refuse what is too big, multipart or too slow before the app sees the body."""
 
-    def __init__(self, app: ASGIApp, body_seconds: float = BODY_SECONDS) -> None:
+    def __init__(
+        self, app: ASGIApp, limits: Mapping[str, RouteLimit], body_seconds: float = BODY_SECONDS
+    ) -> None:
         self.app = app
+        self.limits = dict(limits)
         self.body_seconds = body_seconds
         self._limited = {
             limit: RequestBodyLimitMiddleware(app, max_body_size=limit.max_bytes)
-            for limit in (DEFAULT_LIMIT, *ROUTE_LIMITS.values())
+            for limit in (DEFAULT_LIMIT, *self.limits.values())
         }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = route_limit(scope.get("path", ""))
+        limit = route_limit(scope.get("path", ""), self.limits)
         refusal = _refusal(scope, limit)
         if refusal is not None:
             status, reason, message = refusal

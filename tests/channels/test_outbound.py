@@ -77,7 +77,7 @@ def test_whatsapp_outside_the_24_hour_window_is_a_clear_error(wired: Wired) -> N
     rt = runtime(wired)
     start_conversation(wired)
     state = wired.client.portal.call(rt.store.get, ADDRESS)  # type: ignore[attr-defined]
-    state["last_inbound_at"] = time.time() - 25 * 3600
+    state["contact"]["last_inbound_at"] = time.time() - 25 * 3600
     wired.client.portal.call(rt.store.update, ADDRESS, state)  # type: ignore[attr-defined]
     with pytest.raises(OutsideWhatsAppWindow, match="24 hours"):
         wired.client.portal.call(rt.sender.check_allowed, ADDRESS, "whatsapp")  # type: ignore[attr-defined]

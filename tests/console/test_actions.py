@@ -10,6 +10,7 @@ import pytest
 from bot.db import make_engine, session_factory
 from bot.db.models import AuditEntry, DeadLetter, Escalation, UnansweredQuestion
 from bot.dialogue.state import ConversationState
+from bot.state.record import StoredConversation
 from tests.channels.conftest import TELEGRAM_SECRET, TELEGRAM_TOKEN
 from tests.console.conftest import Console, console_for, create_staff, log_in
 from tests.helpers.fake_provider import serve, telegram_responder
@@ -38,7 +39,7 @@ def add_rows(console: Console, *rows: object) -> None:
 
 def state_of(console: Console, conversation_id: str) -> ConversationState:
     store = console.client.app.state.runtime.store  # type: ignore[attr-defined]
-    return ConversationState.from_dict(console.client.portal.call(store.get, conversation_id))  # type: ignore[union-attr]
+    return StoredConversation.from_dict(console.client.portal.call(store.get, conversation_id)).dialogue  # type: ignore[union-attr]
 
 
 def test_only_one_agent_can_claim_and_the_bot_goes_quiet(console: Console) -> None:

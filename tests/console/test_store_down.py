@@ -21,6 +21,7 @@ from bot.db import make_engine, session_factory
 from bot.db.models import AuditEntry, Escalation
 from bot.dialogue.state import ConversationState
 from bot.nlu.server import free_port
+from bot.state.record import StoredConversation
 from tests.channels.conftest import TELEGRAM_SECRET, TELEGRAM_TOKEN
 from tests.console.conftest import Console, console_for, log_in
 from tests.console.test_actions import add_rows, escalation
@@ -107,7 +108,7 @@ def test_a_reply_through_telegram_still_goes_out_with_the_store_down(tmp_path: P
 
 def stored_state(console: Console, conversation_id: str) -> ConversationState:
     store = console.client.app.state.runtime.store  # type: ignore[attr-defined]
-    return ConversationState.from_dict(console.client.portal.call(store.get, conversation_id))  # type: ignore[union-attr]
+    return StoredConversation.from_dict(console.client.portal.call(store.get, conversation_id)).dialogue  # type: ignore[union-attr]
 
 
 def settled(console: Console) -> bool:

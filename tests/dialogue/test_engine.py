@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.dialogue.engine import respond
+from bot.dialogue.events import Answered, EscalationRequested, OptedIn, OptedOut, Suppressed
 from bot.dialogue.state import ConversationState
 from bot.nlu.types import FALLBACK_INTENT, NluResult
 from bot.vocab.topics import HUMAN_PAYLOAD, MENU_PAYLOAD
@@ -13,10 +14,9 @@ from tests.helpers.factories import TODAY, inbound, library, parse
 LIB = library()
 
 
-def turn(state: ConversationState, text: str, nlu: NluResult | None = None):  # type: ignore[no-untyped-def]
-    return respond(
-        state, inbound(text), nlu or parse(text, FALLBACK_INTENT, state.language or "es", 0.0), LIB, TODAY
-    )
+def turn(state: ConversationState, text: str, nlu: NluResult | None = None, *, stopped: bool = False):  # type: ignore[no-untyped-def]
+    nlu = nlu or parse(text, FALLBACK_INTENT, state.language or "es", 0.0)
+    return respond(state, inbound(text), nlu, LIB, TODAY, stopped=stopped)
 
 
 @pytest.mark.parametrize(
@@ -130,9 +130,7 @@ def test_first_fallback_clarifies_with_two_likely_topics_second_offers_a_person(
     assert "escalation_requested" not in [e.name for e in first.events]
     second = turn(first.state, "asdf qwer", parse("asdf qwer", FALLBACK_INTENT, lang, 0.1))
     assert HUMAN_PAYLOAD in [b.payload for b in second.messages[0].buttons]
-    assert ("escalation_requested", {"reason": "repeated_fallback"}) in [
-        (e.name, e.data) for e in second.events
-    ]
+    assert EscalationRequested("repeated_fallback") in second.events
     assert second.messages[0].language == lang
 
 
@@ -195,15 +193,16 @@ def test_a_clear_full_sentence_in_another_language_switches() -> None:
 
 @pytest.mark.parametrize(("word", "lang"), [("STOP", "en"), ("baja", "es"), ("ARRÊT", "fr"), ("Kanpe", "ht")])
 def test_opt_out_confirms_once_then_stays_silent_until_start(word: str, lang: str) -> None:
+    """STOP is the contact's fact (bot/state/record.py): the dialogue reads it and says when it changes."""
     first = turn(ConversationState(language=lang), word)
-    assert len(first.messages) == 1 and first.state.opted_out
+    assert len(first.messages) == 1 and first.events == [OptedOut()]
     assert "START" in first.messages[0].text
-    again = turn(first.state, word)
-    assert again.messages == []
-    silent = turn(again.state, "hola", parse("hola", "greet", "es"))
-    assert silent.messages == [] and silent.events[0].name == "suppressed"
-    back = turn(silent.state, "START")
-    assert not back.state.opted_out and back.messages[0].buttons
+    again = turn(first.state, word, stopped=True)
+    assert again.messages == [] and again.events == []
+    silent = turn(again.state, "hola", parse("hola", "greet", "es"), stopped=True)
+    assert silent.messages == [] and silent.events == [Suppressed()]
+    back = turn(silent.state, "START", stopped=True)
+    assert back.events == [OptedIn()] and back.messages[0].buttons
 
 
 @pytest.mark.parametrize("lang", ["es", "en", "fr", "ht"])
@@ -211,7 +210,7 @@ def test_emergency_gives_safety_guidance_first_then_escalates(lang: str) -> None
     result = turn(ConversationState(language=lang), "help", parse("help", "emergency", lang))
     assert result.messages[0].content_id == "emergency"
     assert len(result.messages) == 3 and result.messages[1].language == lang
-    assert any(e.name == "escalation_requested" and e.data["priority"] == "urgent" for e in result.events)
+    assert EscalationRequested("emergency", "urgent") in result.events
     asked = result.messages[2]  # no country known: which one, for its own emergency numbers
     assert asked.buttons[0].payload == "/set_country:BZ" and result.state.awaiting == "country"
 
@@ -234,7 +233,7 @@ def test_a_stale_answer_still_answers_but_warns() -> None:
         ConversationState(language="en"), inbound("scam?"), parse("scam?", "ask_fraud", "en"), lib, TODAY
     )
     assert "may have changed" in result.messages[0].text
-    assert result.events[0].data["stale"] is True
+    assert result.events[0] == Answered("ask_fraud", result.messages[0].content_id or "", stale=True)
 
 
 def test_missing_content_never_falls_back_to_another_language() -> None:

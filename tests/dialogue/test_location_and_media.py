@@ -4,6 +4,7 @@ nearest hubs with distances, the country from the pin, a referral to the hub, ki
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 
 import pytest
 
@@ -11,6 +12,7 @@ from bot.config import PROJECT_ROOT
 from bot.content.library import ContentLibrary
 from bot.content.loader import load_content
 from bot.dialogue.engine import Turn, respond
+from bot.dialogue.events import AttachmentForStaff, CountrySet
 from bot.dialogue.location import SHARE_LOCATION_PAYLOAD
 from bot.dialogue.state import ConversationState
 from bot.nlu.types import FALLBACK_INTENT, NluResult
@@ -62,12 +64,12 @@ def test_a_pin_near_tapachula_names_the_tapachula_hub_first_and_sets_the_country
     assert (" 2.6 km" if lang == "en" else " 2,6 km") in first_hub
     assert listing.text.count("Punto de Información") <= 3  # at most three hubs
     assert result.state.country == "MX" and result.state.options[0] == "/refer_hub:mx-tapachula"
-    assert any(e.name == "country_set" and e.data["source"] == "location" for e in result.events)
+    assert CountrySet("MX", source="location") in result.events
 
 
 def test_the_pin_is_not_kept_anywhere_in_state_events_or_transcript() -> None:
     result = sent(ConversationState(language="en"), NEAR_TAPACHULA)
-    kept = json.dumps([result.state.to_dict(), [(e.name, e.data) for e in result.events]])
+    kept = json.dumps([result.state.to_dict(), [(e.name, asdict(e)) for e in result.events]])
     assert "14.88" not in kept and "92.24" not in kept
     [listing] = result.messages
     assert listing.transcript is not None and " km" not in listing.transcript
@@ -145,8 +147,7 @@ def test_a_voice_note_in_a_held_conversation_goes_to_staff_and_the_bot_stays_qui
     voice = Attachment("voice", "audio/ogg", "https://api.twilio.com/x/Media/ME1")
     result = sent(ConversationState(language="es", handed_over=True), attachment=voice)
     assert result.messages == []
-    [shown] = [e for e in result.events if e.name == "attachment_for_staff"]
-    assert shown.data == {"kind": "voice", "content_type": "audio/ogg", "ref": voice.ref}
+    assert AttachmentForStaff("voice", "audio/ogg", str(voice.ref)) in result.events
 
 
 @pytest.mark.parametrize(("channel", "button"), [("telegram", True), ("whatsapp", False), ("sms", False)])

@@ -9,6 +9,7 @@ from bot.config import PROJECT_ROOT
 from bot.content.library import ContentLibrary
 from bot.content.loader import load_content
 from bot.dialogue.engine import respond
+from bot.dialogue.events import EscalationRequested
 from bot.dialogue.hours import render_hours
 from bot.dialogue.state import ConversationState
 from bot.nlu.types import FALLBACK_INTENT
@@ -36,8 +37,8 @@ def test_an_emergency_in_a_known_country_gets_that_countrys_numbers_and_alerts_s
     answer, handover = result.messages
     assert answer.content_id == f"emergency.{country}" and number in answer.text.split("\n\n")[0]
     assert handover.language == lang and result.state.awaiting is None
-    [alert] = [e for e in result.events if e.name == "escalation_requested"]
-    assert alert.data == {"reason": "emergency", "priority": "urgent"}
+    [alert] = [e for e in result.events if isinstance(e, EscalationRequested)]
+    assert alert == EscalationRequested("emergency", "urgent")
 
 
 @pytest.mark.parametrize("lang", LANGS)

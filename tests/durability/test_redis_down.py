@@ -14,7 +14,7 @@ from sqlalchemy import update
 from bot.channels.base import ContactStopped
 from bot.db import session_factory
 from bot.db.models import ContactPreference, Escalation
-from bot.dialogue.state import ConversationState
+from bot.state.record import StoredConversation
 from tests.durability.conftest import (
     Bot,
     OwnRedis,
@@ -92,11 +92,11 @@ async def test_an_opt_out_made_while_redis_was_down_reaches_the_state_redis_come
     redis_server.kill()
     assert texts(await worker.twilio("STOP", "SMs02", "+50650000001"))
     await back_up(worker, redis_server)
-    stale = ConversationState.from_dict(await worker.runtime.store.get("whatsapp:+50650000001"))
-    assert not stale.opted_out
+    stale = StoredConversation.from_dict(await worker.runtime.store.get("whatsapp:+50650000001"))
+    assert not stale.contact.opted_out
     await worker.runtime.replay_journals()  # every minute
-    fixed = ConversationState.from_dict(await worker.runtime.store.get("whatsapp:+50650000001"))
-    assert fixed.opted_out
+    fixed = StoredConversation.from_dict(await worker.runtime.store.get("whatsapp:+50650000001"))
+    assert fixed.contact.opted_out
     assert texts(await worker.twilio("hola", "SMs03", "+50650000001")) == []
     durable = worker.runtime.conversations.durable
     assert durable is not None and durable.journal.pending() == []

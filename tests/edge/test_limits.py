@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 import pytest
 from starlette.types import Message, Receive, Scope, Send
 
-from bot.edge.limits import KIB, EdgeLimits, route_limit
+from bot.channels.registry import ADAPTERS
+from bot.edge.limits import KIB, EdgeLimits, route_limit, route_limits
 from tests.edge.conftest import REST_API_TOKEN, TELEGRAM_SECRET, Server
+
+LIMITS = route_limits(ADAPTERS)
 
 MIB = 1024 * KIB
 
@@ -69,25 +72,27 @@ def call(
 
 
 def test_each_route_has_its_own_cap() -> None:
-    assert route_limit("/webhooks/rest/webhook").max_bytes == 64 * KIB
-    assert route_limit("/webhooks/rest/outbox").max_bytes == 64 * KIB
-    assert route_limit("/webhooks/twilio/status").max_bytes == 64 * KIB
-    assert route_limit("/webhooks/telegram").max_bytes == MIB
-    assert route_limit("/console/login").name == "console"
-    assert route_limit("/healthz").name == "other"
+    assert route_limit("/webhooks/rest/webhook", LIMITS).max_bytes == 64 * KIB
+    assert route_limit("/webhooks/rest/outbox", LIMITS).max_bytes == 64 * KIB
+    assert route_limit("/webhooks/twilio/status", LIMITS).max_bytes == 64 * KIB
+    assert route_limit("/webhooks/telegram", LIMITS).max_bytes == MIB
+    assert route_limit("/console/login", LIMITS).name == "console"
+    assert route_limit("/healthz", LIMITS).name == "other"
 
 
 def test_a_declared_length_over_the_cap_is_refused_before_the_app_runs() -> None:
     app = Recording()
     scope = scope_for("/webhooks/rest/webhook", {"content-length": str(20 * MIB)})
-    status, pulled = call(EdgeLimits(app), scope, [b"x" * KIB] * 10)
+    status, pulled = call(EdgeLimits(app, LIMITS), scope, [b"x" * KIB] * 10)
     assert (status, pulled, app.calls) == (413, 0, 0)
 
 
 @pytest.mark.parametrize("length", ["12abc", "-1", "1e3", "+5", "١٢"])
 def test_a_malformed_length_is_refused(length: str) -> None:
     app = Recording()
-    status, _ = call(EdgeLimits(app), scope_for("/webhooks/twilio", {"content-length": length}), [b""])
+    status, _ = call(
+        EdgeLimits(app, LIMITS), scope_for("/webhooks/twilio", {"content-length": length}), [b""]
+    )
     assert (status, app.calls) == (400, 0)
 
 
@@ -95,14 +100,14 @@ def test_two_different_lengths_are_refused() -> None:
     app = Recording()
     scope = scope_for("/webhooks/rest/webhook", {})
     scope["headers"] = [(b"content-length", b"5"), (b"content-length", b"500000")]
-    assert call(EdgeLimits(app), scope, [b"x" * 5]) == (400, 0)
+    assert call(EdgeLimits(app, LIMITS), scope, [b"x" * 5]) == (400, 0)
 
 
 def test_a_streamed_body_is_cut_off_as_soon_as_it_passes_the_cap() -> None:
     """No Content-Length (chunked): the app reads until the cap is passed, and not one chunk more."""
     app = Recording()
     chunks = [b"x" * (16 * KIB)] * 1280  # 20 MiB
-    status, pulled = call(EdgeLimits(app), scope_for("/webhooks/rest/webhook", {}), chunks)
+    status, pulled = call(EdgeLimits(app, LIMITS), scope_for("/webhooks/rest/webhook", {}), chunks)
     assert status == 413
     assert pulled == 64 // 16 + 1  # the chunk that passed 64 KiB was the last one read
     assert app.calls == 1
@@ -111,14 +116,14 @@ def test_a_streamed_body_is_cut_off_as_soon_as_it_passes_the_cap() -> None:
 def test_a_lying_length_does_not_get_more_than_the_cap_read() -> None:
     app = Recording()
     scope = scope_for("/webhooks/rest/webhook", {"content-length": "100"})
-    status, pulled = call(EdgeLimits(app), scope, [b"x" * (16 * KIB)] * 100)
+    status, pulled = call(EdgeLimits(app, LIMITS), scope, [b"x" * (16 * KIB)] * 100)
     assert status == 413 and pulled == 5
 
 
 def test_telegram_gets_a_larger_cap_than_rest() -> None:
     body = [b"x" * (512 * KIB)]
-    assert call(EdgeLimits(Recording()), scope_for("/webhooks/telegram", {}), body)[0] == 200
-    assert call(EdgeLimits(Recording()), scope_for("/webhooks/rest/webhook", {}), body)[0] == 413
+    assert call(EdgeLimits(Recording(), LIMITS), scope_for("/webhooks/telegram", {}), body)[0] == 200
+    assert call(EdgeLimits(Recording(), LIMITS), scope_for("/webhooks/rest/webhook", {}), body)[0] == 413
 
 
 @pytest.mark.parametrize("path", ["/webhooks/twilio", "/webhooks/rest/webhook", "/console/login", "/x"])
@@ -128,21 +133,21 @@ def test_telegram_gets_a_larger_cap_than_rest() -> None:
 def test_multipart_is_refused_before_the_app_runs(path: str, content_type: str) -> None:
     app = Recording()
     scope = scope_for(path, {"content-type": content_type, "content-length": "10"})
-    assert call(EdgeLimits(app), scope, [b"x" * 10]) == (415, 0)
+    assert call(EdgeLimits(app, LIMITS), scope, [b"x" * 10]) == (415, 0)
     assert app.calls == 0
 
 
 def test_a_body_trickled_too_slowly_gets_408() -> None:
     app = Recording()
     scope = scope_for("/webhooks/rest/webhook", {"content-length": "1000"})
-    status, pulled = call(EdgeLimits(app, body_seconds=0.2), scope, [b"x" * 10] * 100, stall_after=3)
+    status, pulled = call(EdgeLimits(app, LIMITS, body_seconds=0.2), scope, [b"x" * 10] * 100, stall_after=3)
     assert (status, pulled) == (408, 3)
 
 
 def test_small_bodies_pass_untouched() -> None:
     app = Recording()
     scope = scope_for("/webhooks/rest/webhook", {"content-length": "11", "content-type": "application/json"})
-    assert call(EdgeLimits(app), scope, [b'{"a":', b' "b"}']) == (200, 2)
+    assert call(EdgeLimits(app, LIMITS), scope, [b'{"a":', b' "b"}']) == (200, 2)
     assert app.body == b'{"a": "b"}'
 
 
@@ -234,3 +239,19 @@ def test_a_form_over_the_twilio_cap_is_refused(dead_nlu_server: Server) -> None:
         dead_nlu_server.url + "/webhooks/twilio", data={"Body": "x" * (70 * KIB)}, timeout=20
     )
     assert response.status_code == 413
+
+
+def test_a_channel_brings_its_own_cap_from_its_module() -> None:
+    """Adding a channel is its module and its registry line: the edge reads the cap it declares."""
+
+    class Pigeon:
+        name: ClassVar[str] = "pigeon"
+        path: ClassVar[str] = "/webhooks/pigeon"
+        max_body_bytes: ClassVar[int] = 2 * KIB
+
+    limits = route_limits([*ADAPTERS, Pigeon])
+    assert route_limit("/webhooks/pigeon", limits).max_bytes == 2 * KIB
+    assert route_limit("/webhooks/pigeon", LIMITS).name == "other"  # not registered: the default cap
+    assert (
+        call(EdgeLimits(Recording(), limits), scope_for("/webhooks/pigeon", {}), [b"x" * 3 * KIB])[0] == 413
+    )

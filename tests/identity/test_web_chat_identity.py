@@ -13,7 +13,7 @@ from starlette.testclient import TestClient
 
 from bot.app import create_app
 from bot.channels.webchat_token import COOKIE
-from bot.dialogue.state import ConversationState
+from bot.state.record import StoredConversation
 from bot.webchat import queue_for_web_chat
 from tests.helpers.app import make_settings
 from tests.identity.webchat import OUTBOX, PAGE, WEBHOOK, WebChatPerson, open_web_chat
@@ -38,9 +38,9 @@ def staff_message(client: TestClient, person: WebChatPerson, text: str) -> None:
     assert client.portal.call(queue_for_web_chat, store, f"rest:{person.sender}", text, "es")  # type: ignore[union-attr]
 
 
-def state(client: TestClient, conversation_id: str) -> ConversationState:
+def state(client: TestClient, conversation_id: str) -> StoredConversation:
     store = client.app.state.runtime.store  # type: ignore[attr-defined]
-    return ConversationState.from_dict(client.portal.call(store.get, conversation_id))  # type: ignore[union-attr]
+    return StoredConversation.from_dict(client.portal.call(store.get, conversation_id))  # type: ignore[union-attr]
 
 
 def test_the_pages_first_message_gets_a_signed_httponly_cookie_naming_its_conversation(
@@ -65,8 +65,8 @@ def test_the_cookie_carries_the_conversation_and_the_body_cannot_change_it(clien
     ).json()
     assert {r["recipient_id"] for r in reply} == {person.sender}
     assert reply[0]["metadata"]["language"] == "ht"
-    assert state(client, f"rest:{person.sender}").language == "ht"
-    assert state(client, "rest:someone-else").language is None  # never touched
+    assert state(client, f"rest:{person.sender}").dialogue.language == "ht"
+    assert state(client, "rest:someone-else").dialogue.language is None  # never touched
 
 
 def test_no_rest_body_can_speak_as_a_web_chat_person(client: TestClient) -> None:
@@ -74,7 +74,7 @@ def test_no_rest_body_can_speak_as_a_web_chat_person(client: TestClient) -> None
     for sender in (person.sender, "webchat:anything"):
         stop = client.post(WEBHOOK, json={"sender": sender, "message": "STOP"})
         assert stop.status_code == 400 and "web chat" in stop.json()["error"]
-    assert not state(client, f"rest:{person.sender}").opted_out
+    assert not state(client, f"rest:{person.sender}").contact.opted_out
 
 
 def test_the_outbox_serves_only_the_holder_of_the_token(client: TestClient, tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bot.dialogue.engine import respond
+from bot.dialogue.events import EscalationRequested
 from bot.dialogue.state import ConversationState
 from bot.nlu.client import _without_nlu
 from tests.helpers.factories import TODAY, inbound, library
@@ -28,8 +29,8 @@ def test_an_emergency_wins_over_the_answer_the_bot_was_waiting_for(
     parse = _without_nlu(text, lang, 0.99)
     assert not parse.available and parse.intent == "emergency"
     turn = respond(state, inbound(text), parse, LIB, TODAY)
-    escalations = [e.data for e in turn.events if e.name == "escalation_requested"]
-    assert escalations == [{"reason": "emergency", "priority": "urgent"}]
+    escalations = [e for e in turn.events if isinstance(e, EscalationRequested)]
+    assert escalations == [EscalationRequested("emergency", "urgent")]
     assert not any(e.name in ("country_set", "referral_consented") for e in turn.events)
 
 
