@@ -372,4 +372,5 @@ def _inbound_data(inbound: InboundMessage) -> dict[str, Any]:
         "message_id": inbound.message_id,
         "received_at": inbound.received_at,
         "metadata": dict(inbound.metadata),
+        **inbound.parts(),  # a pin stays in the journal only until this delivery is answered
     }

@@ -26,6 +26,7 @@ from bot.db.models import (
     DeliveryClaim,
     DeliveryStatus,
     Escalation,
+    MediaReference,
     MessageEvent,
     Referral,
     ScamReport,
@@ -33,7 +34,7 @@ from bot.db.models import (
     UnansweredQuestion,
 )
 from bot.dialogue.engine import Turn
-from bot.dialogue.events import ErasureRequested, Fallback, ScamReported
+from bot.dialogue.events import AttachmentForStaff, ErasureRequested, Fallback, ScamReported
 from bot.privacy import pseudonymise
 from bot.vocab.messages import InboundMessage, OutboundMessage
 
@@ -44,10 +45,10 @@ PRIORITY = {"emergency": 0, "trafficking": 1, "asked": 2, "repeated_fallback": 3
 
 
 def erase_person(session: Session, person: str, conversation_id: str) -> None:
-    """A deletion request: transcripts, unanswered questions, scam reports, dead letters and addresses
-    go; statistics stay, anonymous. An opt-out stays (by pseudonym): erasing must not make a person who
-    said STOP reachable again."""
-    for model in (TranscriptMessage, UnansweredQuestion, ScamReport):
+    """A deletion request: transcripts, media references, unanswered questions, scam reports, dead letters
+    and addresses go; statistics stay, anonymous. An opt-out stays (by pseudonym): erasing must not make a
+    person who said STOP reachable again."""
+    for model in (TranscriptMessage, UnansweredQuestion, ScamReport, MediaReference):
         session.execute(delete(model).where(model.person == person))
     session.execute(delete(DeadLetter).where(DeadLetter.conversation_id == conversation_id))
     session.execute(
@@ -76,6 +77,7 @@ def purge_expired(sessions: sessionmaker[Session], days: int, now: dt.datetime |
             _deleted(session, delete(model).where(column < cutoff))
             for model, column in (
                 (TranscriptMessage, TranscriptMessage.at),
+                (MediaReference, MediaReference.at),
                 (UnansweredQuestion, UnansweredQuestion.at),
                 (DeadLetter, DeadLetter.created_at),
                 (DeliveryStatus, DeliveryStatus.updated_at),
@@ -99,6 +101,28 @@ def purge_expired(sessions: sessionmaker[Session], days: int, now: dt.datetime |
             .values(conversation_id="")
         )
     return deleted
+
+
+def _said(inbound: InboundMessage) -> str:
+    """The transcript line of what the person sent: a shared pin is only marked, never its coordinates."""
+    if inbound.text or (inbound.location is None and inbound.attachment is None):
+        return inbound.text
+    return "[location]" if inbound.location is not None else f"[{inbound.attachment.kind}]"  # type: ignore[union-attr]
+
+
+def _media_reference(person: str, inbound: InboundMessage, event: AttachmentForStaff) -> MediaReference:
+    """The provider's handle to a voice note or file for the agent holding the conversation."""
+    adapter = str(
+        inbound.metadata.get("adapter") or ("telegram" if inbound.channel == "telegram" else "twilio")
+    )
+    return MediaReference(
+        person=person,
+        channel=inbound.channel,
+        adapter=adapter,
+        kind=event.kind,
+        content_type=event.content_type[:100] if event.content_type else None,
+        ref=event.ref[:600],
+    )
 
 
 class SqlRecorder:
@@ -175,8 +199,11 @@ class SqlRecorder:
                 intent=intent,
             )
         )
-        session.add(TranscriptMessage(person=person, direction="in", text=inbound.text))
-        session.add_all(TranscriptMessage(person=person, direction="bot", text=m.text) for m in turn.messages)
+        session.add(TranscriptMessage(person=person, direction="in", text=_said(inbound)))
+        session.add_all(
+            TranscriptMessage(person=person, direction="bot", text=m.transcript or m.text)
+            for m in turn.messages
+        )
         for event in turn.events:
             if isinstance(event, Fallback) and inbound.text.strip():
                 session.add(
@@ -187,6 +214,8 @@ class SqlRecorder:
                         text=self._mask(inbound.text),
                     )
                 )
+            if isinstance(event, AttachmentForStaff):
+                session.add(_media_reference(person, inbound, event))
             if isinstance(event, ScamReported):
                 session.add(
                     ScamReport(

@@ -78,6 +78,23 @@ class Parsed:
     """A group chat the bot does not serve: told so once (claimed in the store), then silence."""
 
 
+MAX_MEDIA_BYTES = 16 * 1024 * 1024
+"""The largest voice note or file the console fetches for staff (WhatsApp's own limit for audio)."""
+
+
+class MediaUnavailable(ChannelError):
+    """A voice note or file could not be fetched from its provider (expired, refused, too big, off)."""
+
+    status = 502
+
+
+class MediaSource(Protocol):
+    """An adapter that can fetch what a person sent, with its own credentials, for the console only."""
+
+    async def fetch_media(self, ref: str) -> tuple[bytes, str | None]:
+        """(the bytes, their content type); raise MediaUnavailable."""
+
+
 class Sender(Protocol):
     """What the outbound sender needs of an adapter: deliver a message that is not an immediate reply."""
 

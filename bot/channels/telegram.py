@@ -14,7 +14,16 @@ from typing import ClassVar
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from telegram import Bot, Chat, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import (
+    Bot,
+    Chat,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+    Update,
+)
 from telegram.constants import ParseMode
 from telegram.error import BadRequest as TelegramBadRequest
 from telegram.error import Forbidden as TelegramForbidden
@@ -23,9 +32,11 @@ from telegram.ext import Application
 
 from bot.channels.base import (
     KIB,
+    MAX_MEDIA_BYTES,
     BadRequest,
     ChannelConfigError,
     Forbidden,
+    MediaUnavailable,
     Parsed,
     SendError,
     SendResult,
@@ -34,11 +45,13 @@ from bot.channels.base import (
 from bot.channels.render import numbered, split_paragraphs
 from bot.config import Settings
 from bot.edge.json import parse_json
-from bot.vocab.messages import InboundMessage, OutboundMessage
+from bot.vocab.messages import Attachment, InboundMessage, Location, OutboundMessage
 from bot.vocab.text import MAX_MESSAGE_CHARS, clean_text
 
 TELEGRAM_MAX_CHARS = 4096
 RETRY_AFTER_SECONDS = "5"
+SHARE_LOCATION_PAYLOAD = "/share_location"
+"""The dialogue's request for a pin (bot/dialogue/location.py): a reply-keyboard button that sends one."""
 GROUP_NOTICE = "infobot answers only in private chats: please write to me directly. / Escríbame en privado."
 
 
@@ -84,7 +97,10 @@ class TelegramChannel:
         """Build PTB's Application without an updater: updates come from our webhook route."""
         if not self._token:
             return
-        self._app = Application.builder().token(self._token).base_url(self._api_base).updater(None).build()
+        builder = Application.builder().token(self._token).base_url(self._api_base)
+        if self._api_base.endswith("/bot"):  # files come from <host>/file/bot<token>/<path>
+            builder = builder.base_file_url(self._api_base.removesuffix("bot") + "file/bot")
+        self._app = builder.updater(None).build()
         await self._app.initialize()
 
     async def aclose(self) -> None:
@@ -134,12 +150,15 @@ class TelegramChannel:
         chat_id = _chat_id(message.chat)
         if message.chat.type != "private":
             return Parsed(group_chat=int(chat_id))
+        attachment = _attachment(message)
         written = InboundMessage(
             channel=self.name,
             sender=chat_id,
-            text=_text(message.text),
+            text=_text(message.text if message.text is not None else message.caption),
             message_id=message_id,
-            metadata={"media": 0 if message.text else 1},
+            metadata={"media": 0 if attachment is None else 1},
+            location=_location(message),
+            attachment=attachment,
         )
         return Parsed(messages=(written,))
 
@@ -165,15 +184,35 @@ class TelegramChannel:
         with contextlib.suppress(TelegramError):  # the spinner stops by itself; the reply is what matters
             await self.bot.answer_callback_query(callback_query_id)
 
+    async def fetch_media(self, ref: str) -> tuple[bytes, str | None]:
+        """A file_id through getFile and the bot token's file URL (never shown to anyone)."""
+        try:
+            found = await self.bot.get_file(ref)
+            if found.file_size is not None and found.file_size > MAX_MEDIA_BYTES:
+                raise MediaUnavailable("larger than the console shows")
+            data = await found.download_as_bytearray()
+        except TelegramError as exc:
+            raise MediaUnavailable(f"Telegram refused the file: {exc.__class__.__name__}") from exc
+        if len(data) > MAX_MEDIA_BYTES:
+            raise MediaUnavailable("larger than the console shows")
+        return bytes(data), None
+
     async def notify_group(self, chat_id: int) -> None:
         await self.bot.send_message(chat_id, GROUP_NOTICE)
 
     @staticmethod
-    def render(message: OutboundMessage) -> list[tuple[str, InlineKeyboardMarkup | None]]:
-        """HTML-escaped text pieces; the keyboard goes with the last piece."""
+    def render(
+        message: OutboundMessage,
+    ) -> list[tuple[str, InlineKeyboardMarkup | ReplyKeyboardMarkup | None]]:
+        """HTML-escaped text pieces; the keyboard goes with the last piece. A request for a pin becomes a
+        one-time reply keyboard (Telegram cannot put it on an inline keyboard)."""
         pieces = split_paragraphs(html.escape(message.text, quote=False), TELEGRAM_MAX_CHARS)
-        keyboard = None
-        if message.buttons:
+        keyboard: InlineKeyboardMarkup | ReplyKeyboardMarkup | None = None
+        pin = next((b for b in message.buttons if b.payload == SHARE_LOCATION_PAYLOAD), None)
+        if pin is not None:
+            button = KeyboardButton(pin.title, request_location=True)
+            keyboard = ReplyKeyboardMarkup([[button]], resize_keyboard=True, one_time_keyboard=True)
+        elif message.buttons:
             rows = [
                 [InlineKeyboardButton(f"{n}. {b.title}", callback_data=b.payload[:64])]
                 for n, b in numbered(message.buttons)
@@ -211,3 +250,35 @@ def _text(value: object) -> str:
     if value is not None and not isinstance(value, str):
         raise BadRequest("not a Telegram Update: text must be a string")
     return clean_text(value or "", MAX_MESSAGE_CHARS)
+
+
+def _location(message: Message) -> Location | None:
+    """A shared location, or a venue's (a place picked from the map, with its title and address)."""
+    if message.venue is not None:
+        spot = message.venue.location
+        return Location.checked(spot.latitude, spot.longitude, message.venue.title, message.venue.address)
+    if message.location is not None:
+        return Location.checked(message.location.latitude, message.location.longitude)
+    return None
+
+
+def _attachment(message: Message) -> Attachment | None:
+    """What a message carried besides text; the file_id lets staff fetch a voice note (getFile)."""
+    if message.voice is not None:
+        return Attachment("voice", message.voice.mime_type, message.voice.file_id)
+    if message.audio is not None:
+        return Attachment("audio", message.audio.mime_type, message.audio.file_id)
+    if message.photo:
+        return Attachment("image", "image/jpeg", message.photo[-1].file_id)
+    if message.document is not None:
+        return Attachment("document", message.document.mime_type, message.document.file_id)
+    for kind, part in (("video", message.video), ("video", message.video_note), ("video", message.animation)):
+        if part is not None:
+            return Attachment(kind, None, part.file_id)
+    if message.sticker is not None:
+        return Attachment("sticker")
+    if message.contact is not None:
+        return Attachment("contact")  # a phone number of someone else: never kept
+    if message.text is None and message.location is None and message.venue is None:
+        return Attachment("other")  # a poll, a dice, a game...: not text either
+    return None

@@ -27,16 +27,30 @@ from bot.channels.base import (
     BadRequest,
     ChannelConfigError,
     Forbidden,
+    MediaUnavailable,
     Parsed,
     SendError,
     SendResult,
 )
+from bot.channels.media import fetch_bounded
 from bot.channels.render import sms_body, whatsapp_bodies
 from bot.config import Settings
-from bot.vocab.messages import InboundMessage, OutboundMessage
+from bot.vocab.messages import Attachment, InboundMessage, Location, OutboundMessage
 from bot.vocab.text import MAX_MESSAGE_CHARS, clean_text
 
 WHATSAPP_PREFIX = "whatsapp:"
+TWILIO_API = "https://api.twilio.com"
+MAX_MEDIA_URL_CHARS = 512
+TYPE_KINDS = {
+    "audio": "voice",
+    "image": "image",
+    "video": "video",
+    "document": "document",
+    "sticker": "sticker",
+    "contacts": "contact",
+    "reaction": "reaction",
+}
+"""Twilio's MessageType values for WhatsApp media, as attachment kinds."""
 MAX_BODY_CHARS = MAX_MESSAGE_CHARS
 MAX_ADDRESS_CHARS = 128
 TWIML_REPLY_SECONDS = 8.0
@@ -59,6 +73,10 @@ class TwilioForm:
     media_type: str | None
     truncated: bool = False
     """The Body was longer than MAX_BODY_CHARS and was cut: the reply says so (a 400 nobody would see)."""
+    location: Location | None = None
+    """WhatsApp's shared location (Latitude, Longitude, Address, Label); malformed numbers are ignored."""
+    media_url: str | None = None
+    message_type: str | None = None
 
     @classmethod
     def parse(cls, form: Mapping[str, str]) -> TwilioForm:
@@ -81,11 +99,36 @@ class TwilioForm:
             num_media,
             form.get("MediaContentType0"),
             truncated=len(body) > MAX_BODY_CHARS,
+            location=Location.checked(
+                form["Latitude"], form["Longitude"], form.get("Label"), form.get("Address")
+            )
+            if form.get("Latitude") and form.get("Longitude")
+            else None,
+            media_url=(form.get("MediaUrl0") or "")[:MAX_MEDIA_URL_CHARS] or None,
+            message_type=form.get("MessageType"),
         )
 
     @property
     def kind(self) -> str:
         return "whatsapp" if self.from_.startswith(WHATSAPP_PREFIX) else "sms"
+
+    @property
+    def attachment(self) -> Attachment | None:
+        """What the media is, from MessageType when Twilio gives one, else the content type."""
+        if self.num_media <= 0 and self.message_type not in ("sticker", "contacts", "reaction"):
+            return None
+        content = (self.media_type or "").lower()
+        if self.message_type in TYPE_KINDS:
+            kind = TYPE_KINDS[self.message_type]
+        elif content in ("image/webp",):
+            kind = "sticker"
+        elif "vcard" in content:
+            kind = "contact"
+        else:
+            kind = {"audio": "voice", "image": "image", "video": "video"}.get(
+                content.split("/")[0], "document"
+            )
+        return Attachment(kind, self.media_type, self.media_url)
 
 
 class TwilioChannel:
@@ -166,7 +209,13 @@ class TwilioChannel:
             **({"truncated": True} if form.truncated else {}),
         }
         inbound = InboundMessage(
-            channel=form.kind, sender=sender, text=form.body, message_id=form.message_sid, metadata=metadata
+            channel=form.kind,
+            sender=sender,
+            text=form.body,
+            message_id=form.message_sid,
+            metadata=metadata,
+            location=form.location,
+            attachment=form.attachment,
         )
         return Parsed(messages=(inbound,))
 
@@ -236,6 +285,17 @@ class TwilioChannel:
         for body in self.bodies(message.channel, message):
             result = await self.send_body(message.channel, message.recipient, message.reply_from, body)
         return result
+
+    async def fetch_media(self, ref: str) -> tuple[bytes, str | None]:
+        """A media URL of our own account, fetched with its SID and token (Twilio's media need HTTP basic
+        auth); its redirect to Twilio's storage is followed without the credentials (httpx drops them)."""
+        if not (self._sid and self._token):
+            raise MediaUnavailable("TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are needed to fetch media")
+        ours = f"{TWILIO_API}/2010-04-01/Accounts/{self._sid}/"
+        if not ref.startswith(ours) or "/Media/" not in ref or ".." in ref:
+            raise MediaUnavailable("not a media URL of this Twilio account")
+        url = (self._api_base.rstrip("/") + ref.removeprefix(TWILIO_API)) if self._api_base else ref
+        return await fetch_bounded(url, auth=(self._sid, self._token))
 
     async def aclose(self) -> None:
         if self._client is not None:

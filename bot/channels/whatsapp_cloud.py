@@ -28,15 +28,17 @@ from bot.channels.base import (
     ChannelConfigError,
     DeliveryUpdate,
     Forbidden,
+    MediaUnavailable,
     Parsed,
     SendError,
     SendResult,
     ignored,
 )
+from bot.channels.media import fetch_bounded
 from bot.channels.render import numbered, split_paragraphs
 from bot.config import Settings
 from bot.edge.json import InvalidJson, parse_json
-from bot.vocab.messages import InboundMessage, OutboundMessage
+from bot.vocab.messages import Attachment, InboundMessage, Location, OutboundMessage
 from bot.vocab.text import clean_text
 
 DEFAULT_API_BASE = "https://graph.facebook.com/v21.0"
@@ -72,6 +74,39 @@ def _changes(update: dict[str, Any]) -> Iterator[dict[str, Any]]:
                 yield value
 
 
+MEDIA_KINDS = {
+    "audio": "voice",
+    "image": "image",
+    "video": "video",
+    "document": "document",
+    "sticker": "sticker",
+    "contacts": "contact",
+    "reaction": "reaction",
+}
+
+
+def _parts(message: dict[str, Any]) -> tuple[Location | None, Attachment | None]:
+    """A location pin, or media by kind with its Graph media id (fetching it needs the token)."""
+    kind = str(message.get("type") or "")
+    if kind == "location":
+        spot = message.get("location") if isinstance(message.get("location"), dict) else {}
+        assert isinstance(spot, dict)
+        pin = Location.checked(
+            spot.get("latitude"), spot.get("longitude"), spot.get("name"), spot.get("address")
+        )
+        return pin, None if pin else Attachment("other")
+    if kind in ("text", "interactive", "button"):
+        return None, None
+    body = message.get(kind) if isinstance(message.get(kind), dict) else {}
+    assert isinstance(body, dict)
+    ref, mime = body.get("id"), body.get("mime_type")
+    return None, Attachment(
+        MEDIA_KINDS.get(kind, "other"),
+        str(mime)[:100] if mime else None,
+        str(ref)[:200] if ref else None,
+    )
+
+
 def _text_of(message: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """The text the dialogue reads, and what else the message carried (media, location)."""
     kind = message.get("type")
@@ -85,9 +120,10 @@ def _text_of(message: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         button = message.get("button") or {}
         return str(button.get("payload") or button.get("text") or ""), {}
     if kind == "location":
-        spot = message.get("location") or {}
-        place = {k: spot.get(k) for k in ("latitude", "longitude", "name", "address")}
-        return "", {"location": place}
+        return (
+            "",
+            {},
+        )  # the pin is InboundMessage.location: never kept in metadata (it is logged and journaled)
     return "", {"media": 1, "media_type": str(kind or "unknown")}
 
 
@@ -109,6 +145,11 @@ def parse_update(body: bytes, phone_number_id: str | None) -> Parsed:
             if not isinstance(message, dict) or not message.get("from") or not message.get("id"):
                 raise BadRequest("a message without 'from' or 'id'")
             text, extra = _text_of(message)
+            pin, attachment = _parts(message)
+            if attachment is not None and attachment.kind == "reaction":
+                continue  # an emoji on one of our messages: nothing to answer
+            caption = (message.get(str(message.get("type"))) or {}) if attachment else {}
+            text = text or (str(caption.get("caption") or "") if isinstance(caption, dict) else "")
             messages.append(
                 InboundMessage(
                     channel="whatsapp",
@@ -116,6 +157,8 @@ def parse_update(body: bytes, phone_number_id: str | None) -> Parsed:
                     text=clean_text(text, MESSAGE_MAX_CHARS),
                     message_id=str(message["id"]),
                     metadata={"reply_from": ours or phone_number_id, "adapter": "whatsapp_cloud", **extra},
+                    location=pin,
+                    attachment=attachment,
                 )
             )
         for status in value.get("statuses") or []:
@@ -315,6 +358,21 @@ class WhatsAppCloudChannel:
             parameters = [{"type": "text", "text": v} for v in variables]
             template["components"] = [{"type": "body", "parameters": parameters}]
         return await self.post(to, {"type": "template", "template": template})
+
+    async def fetch_media(self, ref: str) -> tuple[bytes, str | None]:
+        """A media id: its short-lived URL from the Graph API, then the bytes, both with the token."""
+        if not self.enabled or not ref.isdigit():
+            raise MediaUnavailable("not a WhatsApp Cloud API media id, or the channel is off")
+        try:
+            response = await self._client().get(f"/{ref}")
+        except httpx.HTTPError as exc:
+            raise MediaUnavailable(
+                f"WhatsApp Cloud API could not be reached: {exc.__class__.__name__}"
+            ) from exc
+        url = _json(response).get("url")
+        if response.status_code != 200 or not isinstance(url, str) or not url.startswith("https://"):
+            raise MediaUnavailable(f"WhatsApp Cloud API answered HTTP {response.status_code}")
+        return await fetch_bounded(url, headers={"Authorization": f"Bearer {self._token}"})
 
     async def aclose(self) -> None:
         if self._http is not None:

@@ -16,7 +16,7 @@ from starlette.routing import Route, Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.config import Settings
-from bot.console import admin, conversation, editor, letters, login, queue, recent, referral, scams
+from bot.console import admin, conversation, editor, letters, login, media, queue, recent, referral, scams
 from bot.console.security import Staff, guard
 from bot.console.sessions import SESSION_SECONDS
 
@@ -68,6 +68,7 @@ def routes() -> list[Route]:
         Route(c + "/note", conversation.note, methods=["POST"]),
         Route(c + "/close", conversation.close, methods=["POST"]),
         Route(c + "/referral", referral.create_referral, methods=["POST"]),
+        Route(c + "/media/{media_id:int}", media.media_item),
         Route("/recent", recent.recent_page),
         Route("/recent/open", recent.open_for_person, methods=["POST"]),
         Route("/scams", scams.scams_page),

@@ -17,6 +17,7 @@ from starlette.responses import PlainTextResponse, Response
 
 from bot.console.canned import canned_replies
 from bot.console.handover import deliver, follow_handover, hand_back_text
+from bot.console.media import media_of
 from bot.console.security import AGENTS, Staff, guard
 from bot.console.web import audit, back, db, flash, render, runtime
 from bot.db.models import Escalation, TranscriptMessage
@@ -71,6 +72,7 @@ async def show(request: Request, staff: Staff, status_code: int = 200) -> Respon
     if found is None:
         return PlainTextResponse("no such conversation", status_code=404)
     escalation, transcript = found
+    media = await db(request, lambda s: media_of(s, escalation.person)) if escalation.person else []
     return render(
         request,
         "conversation.html",
@@ -82,6 +84,7 @@ async def show(request: Request, staff: Staff, status_code: int = 200) -> Respon
         mine=escalation.status == "claimed" and escalation.claimed_by == staff.email,
         services=SERVICES,
         hubs=hub_choices(request, escalation),
+        media=media,
     )
 
 

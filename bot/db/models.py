@@ -85,6 +85,23 @@ class TranscriptMessage(Base):
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, index=True)
 
 
+class MediaReference(Base):
+    """A voice note or file sent into a conversation staff hold: the provider's handle to it (Twilio media
+    URL, Telegram file_id, Cloud API media id), never the bytes. The console fetches it for logged-in staff
+    with the provider's credentials; retention and erasure delete it with the transcript."""
+
+    __tablename__ = "media_references"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person: Mapped[str] = mapped_column(String(40), index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    adapter: Mapped[str] = mapped_column(String(20))
+    """Which provider holds it: twilio, telegram or whatsapp_cloud."""
+    kind: Mapped[str] = mapped_column(String(20))
+    content_type: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    ref: Mapped[str] = mapped_column(String(600))
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, index=True)
+
+
 class StaffUser(Base):
     __tablename__ = "staff_users"
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass, field, replace
 
 from bot.content.library import ContentLibrary
-from bot.dialogue import referral, replies
+from bot.dialogue import location, media, referral, replies
 from bot.dialogue.events import (
     Answered,
     ContentMissing,
@@ -127,7 +127,11 @@ def respond(
         return _finish(ctx, [erasure_reply(ctx.to, lang, done=False)])
     if ctx.stopped or st.handed_over:
         ctx.turn.events.append(Suppressed() if ctx.stopped else ForStaff())
+        if st.handed_over and inbound.attachment and (shown := media.for_staff(inbound.attachment)):
+            ctx.turn.events.append(shown)
         return ctx.turn
+    if inbound.location is not None or (inbound.attachment is not None and not text.strip()):
+        return _not_text(ctx, parse)
     if not text.strip():
         lang = st.language or parse.language
         lead = translate(lang, "I can only read text. Write your question, or 0 to talk to a person.")
@@ -140,6 +144,10 @@ def respond(
         return _finish(ctx, _on_payload(ctx, payload))
     if st.awaiting == "place" and parse.intent != "emergency":
         return _finish(ctx, referral.choose_hub(st, ctx.to, ctx.lang, text, directory))
+    if st.awaiting == "hub_place" and parse.intent != "emergency":  # a city typed after the pin prompt
+        st.awaiting = None
+        if listing := location.typed_place(st, ctx.to, ctx.lang, text, directory):
+            return _finish(ctx, listing)
     st.awaiting = None if st.awaiting in ("sex", "age") else st.awaiting
     if cc := mentioned_country(text):
         st.country = cc
@@ -153,6 +161,19 @@ def respond(
     if parse.intent == FALLBACK_INTENT or parse.confidence < CONFIDENCE_FLOOR:
         return _finish(ctx, _on_fallback(ctx, parse))
     return _finish(ctx, _on_intent(ctx, parse.intent, text))
+
+
+def _not_text(ctx: _Ctx, parse: NluResult) -> Turn:
+    """A pin gets the nearest hubs; media, stickers and contacts a kind answer; a reaction nothing."""
+    ctx.st.language = ctx.st.language or parse.language
+    if ctx.inbound.location is not None:
+        return _finish(
+            ctx,
+            location.nearest(ctx.st, ctx.to, ctx.lang, ctx.inbound.location, ctx.directory, ctx.turn.events),
+        )
+    assert ctx.inbound.attachment is not None
+    answer = media.reply(ctx.to, ctx.lang, ctx.inbound.attachment, ctx.turn.events)
+    return _finish(ctx, answer) if answer else ctx.turn
 
 
 def erasure_reply(to: str, lang: str, *, done: bool) -> OutboundMessage:
@@ -245,6 +266,8 @@ def _on_payload(ctx: _Ctx, payload: str) -> list[OutboundMessage]:
         return referral.start(st, to, lang, value)
     if name == "place":
         return referral.choose_hub(st, to, lang, None, ctx.directory)
+    if name == location.REFER_HUB and value:
+        return location.refer_to(st, to, lang, value, ctx.directory)
     if name == "consent" and st.awaiting == "consent":
         ids = referral.referral_code(ctx.inbound.conversation_id, ctx.inbound.received_at, st.turns)
         return referral.consent(st, to, lang, value == "yes", ctx.directory, ids, ctx.turn.events)
@@ -319,7 +342,8 @@ def _on_intent(ctx: _Ctx, intent: str, text: str = "") -> list[OutboundMessage]:
         return checked
     if intent in COUNTRY_DEPENDENT and st.country is None:
         st.pending_intent, st.awaiting = intent, "country"
-        return [replies.ask_country(to, lang, intent)]
+        pin = location.prompt(to, lang, ctx.inbound.channel) if intent == "ask_info_hub" else None
+        return [*([pin] if pin else []), replies.ask_country(to, lang, intent)]
     return _content_answer(ctx, intent, text)
 
 
@@ -356,5 +380,7 @@ def _content_answer(ctx: _Ctx, intent: str, text: str = "") -> list[OutboundMess
     if intent == "ask_info_hub" and st.country:  # the list the answer promises, then the choices
         listing = hub_list(ctx.to, lang, st.country, text, ctx.directory, message.buttons)
         if listing is not None:
-            return [replace(message, buttons=()), listing]
+            pin = location.prompt(ctx.to, lang, ctx.inbound.channel)
+            st.awaiting = "hub_place" if pin else st.awaiting
+            return [replace(message, buttons=()), *([pin] if pin else []), listing]
     return [message]

@@ -56,6 +56,38 @@ class NluUnavailable(DialogueEvent):
 class CountrySet(DialogueEvent):
     name: ClassVar[str] = "country_set"
     country: str
+    source: str = "person"
+    """person (chosen or named) or location (a shared pin clearly inside the country)."""
+
+
+@dataclass(frozen=True)
+class LocationShared(DialogueEvent):
+    """A pin was answered. Neither its coordinates nor any distance: only the country it is clearly in
+    (None at a border, at sea or abroad) and the hubs listed (or, in a referral, that one was proposed)."""
+
+    name: ClassVar[str] = "location_shared"
+    country: str | None
+    hubs: tuple[str, ...] = ()
+    referral: bool = False
+
+
+@dataclass(frozen=True)
+class AttachmentReceived(DialogueEvent):
+    """A voice note, photo, document, sticker, contact or reaction: answered kindly, never read as text."""
+
+    name: ClassVar[str] = "attachment_received"
+    kind: str
+
+
+@dataclass(frozen=True)
+class AttachmentForStaff(DialogueEvent):
+    """A voice note or file in a conversation staff hold: its provider reference is kept for the console
+    (bot/records.py, media_references), under the transcript's retention and erasure."""
+
+    name: ClassVar[str] = "attachment_for_staff"
+    kind: str
+    content_type: str | None
+    ref: str
 
 
 @dataclass(frozen=True)

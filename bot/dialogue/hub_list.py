@@ -32,13 +32,51 @@ def hubs_to_show(directory: Directory, country: str, text: str) -> tuple[list[Hu
     return sorted(hubs, key=lambda hub: not hub.default), None
 
 
-def _hub_block(lang: str, hub: Hub) -> str:
+def nearest_to(
+    directory: Directory, origin: tuple[float, float], country: str | None
+) -> list[tuple[Hub, float]]:
+    """Up to MAX_NEAREST hubs with coordinates nearest `origin` (great-circle km), in `country` when
+    known (a hub across a border is no help), else in any country."""
+    hubs = directory.hubs_for(country) if country else list(directory.hubs)
+    located = [(hub, distance_km(origin, hub.coordinates)) for hub in hubs if hub.coordinates]
+    return sorted(located, key=lambda pair: pair[1])[:MAX_NEAREST]
+
+
+def format_km(lang: str, km: float) -> str:
+    """ "3.2" in English, "3,2" in the other languages; whole kilometres from 10 km."""
+    shown = f"{km:.0f}" if km >= 10 else f"{km:.1f}"
+    return shown if lang == "en" else shown.replace(".", ",")
+
+
+def _hub_block(lang: str, hub: Hub, km: float | None = None) -> str:
     lines = [hub.name, f"{hub.address}, {hub.city}", translate(lang, "Phone: {phone}", phone=hub.phone)]
+    if km is not None:
+        lines.insert(1, translate(lang, "About {km} km away", km=format_km(lang, km)))
     if hub.whatsapp:
         lines.append(f"WhatsApp: {hub.whatsapp}")
     if hub.hours:
         lines.append(translate(lang, "Open: {hours}", hours=render_hours(lang, hub.hours)))
     return "\n".join(lines)
+
+
+def nearest_list(
+    to: str, lang: str, nearest: list[tuple[Hub, float]], buttons: tuple[Button, ...]
+) -> OutboundMessage:
+    """The hubs nearest a shared location, with their distance. Transcripts keep the list without the
+    distances: three distances would locate the person."""
+    lead = translate(lang, "The Information Hubs nearest to the location you shared:")
+    body = "\n\n".join(_hub_block(lang, hub, km) for hub, km in nearest)
+    sms = "\n".join(f"{h.name} ({h.city}) {h.phone}; {render_hours(lang, h.hours)}" for h, _ in nearest)
+    kept = "\n\n".join(_hub_block(lang, hub) for hub, _ in nearest)
+    return OutboundMessage(
+        recipient=to,
+        text=f"{lead}\n\n{body}",
+        buttons=buttons,
+        intent="ask_info_hub",
+        language=lang,
+        sms_text=f"{lead}\n{sms}",
+        transcript=f"{lead}\n\n{kept}",
+    )
 
 
 def hub_list(

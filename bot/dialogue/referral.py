@@ -70,6 +70,11 @@ def choose_hub(
             lang, "Sorry, I did not find a Hub for this in your country. Reply 0 to talk to a person."
         )
         return [replies.menu(to, lang, text)]
+    return propose(state, to, lang, hub)
+
+
+def propose(state: ConversationState, to: str, lang: str, hub: Hub) -> list[OutboundMessage]:
+    """Ask consent to refer to `hub` (the one found from the place named, or picked from a list)."""
     state.ref_hub, state.awaiting = hub.id, "consent"
     text = translate(
         lang,

@@ -47,9 +47,47 @@ def test_text_button_list_location_and_media_become_inbound_messages() -> None:
     [row] = parse_update(recorded("list_reply"), PHONE_ID).messages
     assert (button.text, row.text) == ("/ask_documents", "/ask_asylum")
     [pin] = parse_update(recorded("location"), PHONE_ID).messages
-    assert pin.text == "" and pin.metadata["location"]["latitude"] == pytest.approx(14.9059)
+    assert pin.text == "" and "location" not in pin.metadata
+    assert pin.location is not None and pin.location.latitude == pytest.approx(14.9059)
     [photo] = parse_update(recorded("image"), PHONE_ID).messages
     assert photo.text == "" and photo.metadata["media"] == 1
+    assert photo.attachment is not None and photo.attachment.kind == "image"
+    assert photo.attachment.ref == "1095224348123456"  # the Graph media id the console fetches
+
+
+def with_message(message: dict[str, Any]) -> bytes:
+    update = json.loads(recorded("image"))
+    base = {"from": "50688887777", "id": "wamid.X", "timestamp": "1795000240"}
+    update["entry"][0]["changes"][0]["value"]["messages"] = [{**base, **message}]
+    return json.dumps(update).encode()
+
+
+@pytest.mark.parametrize(
+    ("message", "kind", "text"),
+    [
+        (
+            {"type": "audio", "audio": {"id": "77", "mime_type": "audio/ogg; codecs=opus", "voice": True}},
+            "voice",
+            "",
+        ),
+        ({"type": "sticker", "sticker": {"id": "78", "mime_type": "image/webp"}}, "sticker", ""),
+        ({"type": "contacts", "contacts": [{"name": {"formatted_name": "Ana"}}]}, "contact", ""),
+        ({"type": "document", "document": {"id": "79", "caption": "mi carta"}}, "document", "mi carta"),
+        ({"type": "unsupported"}, "other", ""),
+        ({"type": "location", "location": {"latitude": "north", "longitude": 2}}, "other", ""),
+    ],
+)
+def test_media_stickers_contacts_and_bad_pins_are_typed_never_text(
+    message: dict[str, Any], kind: str, text: str
+) -> None:
+    [parsed] = parse_update(with_message(message), PHONE_ID).messages
+    assert parsed.attachment is not None and parsed.attachment.kind == kind
+    assert parsed.text == text and parsed.location is None
+
+
+def test_a_reaction_is_not_a_message() -> None:
+    reaction = {"type": "reaction", "reaction": {"message_id": "wamid.Y", "emoji": "👍"}}
+    assert parse_update(with_message(reaction), PHONE_ID).messages == ()
 
 
 def test_statuses_are_delivery_updates_not_messages() -> None:

@@ -63,7 +63,10 @@ def serve(responder: Responder) -> Iterator[FakeProvider]:
         def do_POST(self) -> None:  # noqa: N802 - http.server's naming
             length = int(self.headers.get("content-length") or 0)
             record = Recorded(
-                "POST", self.path, {k.lower(): v for k, v in self.headers.items()}, self.rfile.read(length)
+                self.command,
+                self.path,
+                {k.lower(): v for k, v in self.headers.items()},
+                self.rfile.read(length),
             )
             provider.requests.append(record)
             status, body = (
@@ -71,9 +74,10 @@ def serve(responder: Responder) -> Iterator[FakeProvider]:
                 if provider.failures
                 else provider.responder(record)
             )
-            payload = json.dumps(body).encode()
+            raw = isinstance(body, bytes)  # a file (media downloads), sent as it is
+            payload = body if raw else json.dumps(body).encode()
             self.send_response(status)
-            self.send_header("content-type", "application/json")
+            self.send_header("content-type", "application/octet-stream" if raw else "application/json")
             self.send_header("content-length", str(len(payload)))
             self.end_headers()
             self.wfile.write(payload)
