@@ -265,7 +265,7 @@ def _min_pr(probs: np.ndarray, y: np.ndarray, langs: np.ndarray, t: float) -> fl
     return worst
 
 
-def cross_validation(grid: bool) -> None:
+def cross_validation(grid: bool, errors: bool = False) -> None:
     """Out-of-fold probabilities on the training corpus; thresholds and hyper-parameters are chosen here."""
     examples = load_corpus()
     lexicon = default_lexicon()
@@ -328,6 +328,22 @@ def cross_validation(grid: bool) -> None:
         f"\npattern classifier (out of fold, scams only): accuracy {np.mean(guessed[y] == patterns[y]):.3f}"
     )
     print_confusion(rows, verdicts)
+    if errors:
+        print_cv_errors(rows, probs)
+
+
+def print_cv_errors(rows: Sequence[Item], probs: np.ndarray) -> None:
+    """Every out-of-fold false alarm and missed scam of the training corpus, worst first (CV only: the test
+    sets are never listed while choosing)."""
+    wrong = [
+        (abs(p - WARN_THRESHOLD), row, p)
+        for row, p in zip(rows, probs, strict=True)
+        if (p >= WARN_THRESHOLD) != (row["label"] == "scam")
+    ]
+    print(f"\n### Cross-validation errors ({len(wrong)})\n")
+    for _, row, p in sorted(wrong, key=lambda w: (w[1]["label"], w[1]["lang"], -w[0])):
+        kind = "missed scam" if row["label"] == "scam" else "false alarm"
+        print(f"- {kind} [{row['lang']} {row['pattern']}] p={p:.2f}: {row['text']}")
 
 
 def main() -> None:
@@ -335,10 +351,13 @@ def main() -> None:
     parser.add_argument("--cv", action="store_true", help="cross-validation on the training corpus")
     parser.add_argument("--grid", action="store_true", help="with --cv: the hyper-parameter grid (slow)")
     parser.add_argument("--misses", action="store_true", help="list every miss and false alarm")
+    parser.add_argument(
+        "--errors", action="store_true", help="with --cv: list every out-of-fold false alarm and missed scam"
+    )
     parser.add_argument("--speed", action="store_true", help="only the speed measurements")
     args = parser.parse_args()
     if args.cv:
-        cross_validation(args.grid)
+        cross_validation(args.grid, args.errors)
         return
     if args.speed:
         assess("warm up", "es")
