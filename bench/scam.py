@@ -10,6 +10,8 @@ scored and timed in the same run. The protocol is in bench/scam.md.
     .venv/bin/python bench/scam.py --cv --grid   # also the hyper-parameter grid (slow)
     .venv/bin/python bench/scam.py --misses   # list every miss and false alarm of the test sets
     .venv/bin/python bench/scam.py --speed    # only throughput and latency
+    .venv/bin/python bench/scam.py --fresh PATH   # only an extra unseen set, scored once
+                                        # (JSONL: {"text", "label": "scam"|"legit", "lang", "pattern"?})
 """
 
 from __future__ import annotations
@@ -94,6 +96,30 @@ def wilson(successes: int, total: int, z: float = 1.96) -> tuple[float, float]:
 
 def load(path: Path = HELDOUT) -> list[Item]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def load_extra(path: Path) -> list[Item]:
+    """An extra labelled set (one JSON object per line), checked line by line: a bad line stops the run
+    with its number rather than being skipped (a set scored once must be scored whole)."""
+    items: list[Item] = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as error:
+            sys.exit(f"{path} line {number}: not JSON ({error.msg})")
+        if (
+            not isinstance(row, dict)
+            or not isinstance(row.get("text"), str)
+            or row.get("label") not in ("scam", "legit")
+            or row.get("lang") not in LANGUAGES
+        ):
+            sys.exit(f"{path} line {number}: needs text, label scam|legit and lang in {', '.join(LANGUAGES)}")
+        items.append({k: str(v) for k, v in row.items()})
+    if not items:
+        sys.exit(f"{path}: no messages")
+    return items
 
 
 def model_verdict(item: Item) -> str:
@@ -355,7 +381,17 @@ def main() -> None:
         "--errors", action="store_true", help="with --cv: list every out-of-fold false alarm and missed scam"
     )
     parser.add_argument("--speed", action="store_true", help="only the speed measurements")
+    parser.add_argument(
+        "--fresh", type=Path, metavar="PATH", help="score only this extra unseen JSONL set (once, as is)"
+    )
     args = parser.parse_args()
+    if args.fresh:
+        extra = load_extra(args.fresh)
+        digest = hashlib.sha256(args.fresh.read_bytes()).hexdigest()
+        assess("warm up", "es")
+        print(f"{args.fresh}: SHA-256 {digest}")
+        print_set(f"Extra set {args.fresh.name}", extra, args.misses)
+        return
     if args.cv:
         cross_validation(args.grid, args.errors)
         return

@@ -1,9 +1,12 @@
 """Engineered features for the scam model: how a message is framed and who asks for what.
 
 Word and character n-grams learn most of the wording, but not the things that decide between an offer and a
-warning about one: whether the message names a scam, tells people never to pay, asks a question, reports a
-demand made to the person; whether someone asks for money, codes, documents, secrecy or haste; and whether
-the channel is official. Each becomes a token ("frame:warning", "ask:code", ...) the model weighs.
+warning about one: whether the message names a scam, tells people never to pay or not to believe, debunks
+("no existe", "pa vre"), tells a story after the fact ("perdió", "a failli"), asks a question, reports a
+demand made to the person; whether someone asks for money, codes, documents, secrecy or haste; whether it is
+a service's receipt, family money or a registered job; and whether the channel is official (a link to an
+agency's own site). Each becomes a token ("frame:debunk", "ask:code", "link:official", ...) the model weighs,
+and so does every pair of them.
 """
 
 from __future__ import annotations
@@ -94,6 +97,37 @@ _LISTS: dict[str, list[str]] = {
         "pa janm bay",
         "pa fe konfyans",
         "pa kite yo",
+        "desconfie*",
+        "desconfia*",
+        "no confie*",
+        "no confies",
+        "no se deje*",
+        "no respond*",
+        "ignore*",
+        "ignorelo",
+        "hang up",
+        "cuelgue y",
+        "don t fall",
+        "don t answer",
+        "do not answer",
+        "do not reply",
+        "don t reply",
+        "ne repondez",
+        "raccrochez",
+        "mefiez vous",
+        "ne tombez",
+        "ne vous laissez",
+        "pa reponn",
+        "rakwoche",
+        "pa fe l konfyans",
+        "pa tonbe",
+        "pa kite yo twonpe",
+        "pa kwe",
+        "no le crean",
+        "no crean",
+        "don t believe",
+        "ne croyez pas",
+        "ne croyez",
     ],
     # Public-notice vocabulary.
     "frame:alert": [
@@ -269,9 +303,226 @@ _LISTS: dict[str, list[str]] = {
         "m peye",
         "m dwe",
         "yo peye m",
+        "m ap voye",
+        "n ap voye",
+        "je t envoie",
+        "je les envoie",
+        "je vous envoie",
+        "te envio",
+        "te mando",
+        "les mando",
+        "i m sending",
+        "i ll send",
+        "we send",
+        "je te rends",
+        "je rembourse",
+        "on le rembourse",
+        "m ap remet",
+        "n ap remet",
+        "te regreso",
+        "le pagamos",
+        "pay you back",
+        "pay him back",
+        "pay her back",
+        "nos presto",
+        "me presto",
+        "te preste",
+        "lent us",
+        "lent me",
+        "nous a prete",
+        "m a prete",
+        "prete nou",
+        "prete m",
+        "ban mwen",
+        "juntamos",
+        "reunimos",
+        "vaquita",
+        "tanda",
+        "we collected",
+        "we raised",
+        "sou sou",
+        "susu",
+        "cagnotte",
+        "on a reuni",
+        "on a fait",
+        "kotize",
+        "nou rasanble",
+        "sol",
+        "sabotay",
+        "te voye",
+        "m te voye",
+        "li voye",
+    ],
+    # Family: money among relatives is the commonest legitimate money talk (virtual kidnappings use it too).
+    "who:family": [
+        "manman",
+        "mama",
+        "mom",
+        "maman",
+        "papa",
+        "abuela",
+        "grann",
+        "grand mere",
+        "grandma",
+        "hermano",
+        "frere",
+        "fre m",
+        "brother",
+        "sister",
+        "hermana",
+        "soeur",
+        "se m",
+    ],
+    # Debunking: the offer "does not exist", the agency "never asks", the rumour "is not true".
+    "frame:debunk": [
+        "no existe",
+        "no existen",
+        "no es cierto",
+        "no es verdad",
+        "desmentido",
+        "desmiente",
+        "rumor",
+        "trampa",
+        "nunca pide*",
+        "no pide*",
+        "no hace eso",
+        "nadie puede",
+        "doesn t exist",
+        "does not exist",
+        "don t exist",
+        "not true",
+        "debunked",
+        "rumor",
+        "rumour",
+        "trap",
+        "never ask*",
+        "doesn t ask",
+        "does not ask",
+        "doesn t do that",
+        "nobody can",
+        "no one can",
+        "n existe pas",
+        "n existent pas",
+        "pas vrai",
+        "dementi*",
+        "rumeur",
+        "piege",
+        "ne demande jamais",
+        "ne demandera jamais",
+        "ne fait pas ca",
+        "personne ne peut",
+        "pa egziste",
+        "pa vre",
+        "se pa vre",
+        "rime",
+        "pyej",
+        "pa janm mande",
+        "pa fe sa",
+        "pesonn pa ka",
+        "pa ka vann",
+    ],
+    # A story told after the fact: someone lost money, nearly paid, was told something.
+    "frame:story": [
+        "perdio",
+        "perdi",
+        "casi",
+        "estuvo a punto",
+        "le dijeron",
+        "le paso",
+        "lost",
+        "almost",
+        "nearly",
+        "they told",
+        "true story",
+        "a perdu",
+        "ai perdu",
+        "a failli",
+        "failli",
+        "on a dit",
+        "histoire vraie",
+        "pedi",
+        "preske",
+        "yo te di",
+        "sa k rive",
+    ],
+    # A receipt or an alert of a real service, not a request: confirmation numbers, card endings, balances.
+    "frame:receipt": [
+        "confirmacion",
+        "numero de confirmacion",
+        "referencia",
+        "folio",
+        "terminacion",
+        "saldo",
+        "comprobante",
+        "recibo",
+        "factura",
+        "confirmation",
+        "reference",
+        "ending in",
+        "ending",
+        "balance",
+        "receipt",
+        "invoice",
+        "recu",
+        "reçu",
+        "solde",
+        "facture",
+        "konfimasyon",
+        "referans",
+        "resi",
+        "balans",
+        "fakti",
+        "was delivered",
+        "fue entregada",
+        "fue depositad*",
+        "ha sido",
+        "has been",
+        "a ete",
+        "you received",
+        "recibiste",
+        "vous avez recu",
+        "ou resevwa",
+        "has arrived",
+        "completed",
+        "se completo",
+        "est termine",
+    ],
+    # Formal registration of work, contracts and social security: what real jobs and lawyers mention.
+    "frame:formal": [
+        "imss",
+        "ccss",
+        "infotep",
+        "ona",
+        "seguro social",
+        "social security",
+        "securite sociale",
+        "sekirite sosyal",
+        "contrato",
+        "contract",
+        "contrat",
+        "kontra",
+        "kontra travay",
+        "prestaciones",
+        "benefits",
+        "cedula profesional",
+        "bar number",
+        "licensed",
+        "licencie",
+        "colegiado",
+        "barreau",
+        "cnss",
+        "rfc",
+        "nomina",
+        "payroll",
     ],
 }
 _QUESTION_END = re.compile(r"\?\s*$")
+# "Remitly: ...", "BAC Credomatic: ...", "MonCash - ...": a service's own notification starts with its name.
+_RECEIPT_HEAD = re.compile(r"^\s*[a-z0-9][a-z0-9 &.]{1,24}\s*[:\-]\s")
+PAIRS = True
+"""Every pair of the message's cues is a feature too ("frame:names_scam&ask:amount"): an amount inside a
+warning weighs differently from an amount alone, which single linear weights cannot express (CV: ROC-AUC
+0.9830 -> 0.9836 on the round-3 corpus, Brier 0.0504 -> 0.0485)."""
 
 
 @cache
@@ -279,7 +530,7 @@ def _matchers() -> dict[str, Matcher]:
     return {name: Matcher.build(phrases) for name, phrases in _LISTS.items()}
 
 
-def cue_tokens(prepared: Text, findings: RuleFindings) -> list[str]:
+def cue_tokens(prepared: Text, findings: RuleFindings, official_links: int = 0) -> list[str]:
     """The message's engineered features, as tokens for a bag-of-features vectoriser."""
     tokens = [f"sig:{s}" for s in findings.signals]
     tokens += [f"domain:{kind}" for kind in findings.domains]
@@ -297,6 +548,13 @@ def cue_tokens(prepared: Text, findings: RuleFindings) -> list[str]:
     framed = {"frame:names_scam", "frame:never_pay", "frame:alert", "frame:warning_context"} & set(tokens)
     if framed and findings.amounts:
         tokens.append("frame:warning_with_amount")
+    if official_links:
+        tokens.append("link:official")
+    if _RECEIPT_HEAD.match(prepared.lower):
+        tokens.append("frame:receipt_head")
     if not tokens:
         tokens.append("none")
+    if PAIRS:
+        base = sorted(set(tokens))
+        tokens += [f"{a}&{b}" for i, a in enumerate(base) for b in base[i + 1 :]]
     return tokens

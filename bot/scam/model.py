@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bot.scam.features import Prepared, char_tokens, cue_list, word_tokens
+from bot.scam.features import QUOTED_PREFIX, Prepared, char_tokens, cue_list, word_tokens
 
 TOKENISERS: tuple[Callable[[str], list[str]], ...] = (word_tokens, char_tokens, cue_list)
 """The tokeniser of each block, in block order (the cue block reads `Prepared.cue_text`)."""
@@ -62,7 +62,7 @@ class ScamModel:
         columns: list[int] = []
         values: list[float] = []
         for block, tokenise, doc in zip(
-            self.blocks, TOKENISERS, (item.words, item.words, item.cue_text), strict=True
+            self.blocks, TOKENISERS, (item.word_doc, item.words, item.cue_text), strict=True
         ):
             cols, vals = block.row(tokenise(doc))
             columns += cols
@@ -89,12 +89,17 @@ class ScamModel:
 
     def telling_words(self, item: Prepared, limit: int = 2) -> list[str]:
         """The words and word pairs of the message that push most towards "scam", strongest first."""
-        columns, values = self.blocks[0].row(word_tokens(item.words))
+        columns, values = self.blocks[0].row(word_tokens(item.word_doc))
         scored = sorted(
             ((v * float(self.coef[c]), c) for c, v in zip(columns, values, strict=True)), reverse=True
         )
-        return [self.word_names[c] for score, c in scored[:limit] if score > 0]
+        return [_unquoted(self.word_names[c]) for score, c in scored[:limit] if score > 0]
 
 
 def _sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-x)) if x >= 0 else math.exp(x) / (1.0 + math.exp(x))
+
+
+def _unquoted(phrase: str) -> str:
+    """A word-block feature as the words of the message (quoted words carry a marker in the model)."""
+    return " ".join(w.removeprefix(QUOTED_PREFIX) for w in phrase.split())
