@@ -170,6 +170,8 @@ def print_set(name: str, items: Sequence[Item], misses: bool) -> None:
     counts = {kind: count(items, found) for kind, found in verdicts.items()}
     for lang in (*LANGUAGES, "all"):
         m, b = counts["model"][lang], counts["baseline"][lang]
+        if not m.tp + m.fn + m.fp + m.tn:
+            continue  # a language the set does not have: no row rather than a made-up 1.000
         print(f"| {lang} | {m.tp + m.fn} | {m.fp + m.tn} | {_pr(m)} | {b.precision:.3f} | {b.recall:.3f} |")
     levels = Counter((i["label"], v) for i, v in zip(items, verdicts["model"], strict=True))
     print(
