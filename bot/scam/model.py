@@ -19,6 +19,10 @@ TOKENISERS: tuple[Callable[[str], list[str]], ...] = (word_tokens, char_tokens, 
 """The tokeniser of each block, in block order (the cue block reads `Prepared.cue_text`)."""
 
 
+Row = tuple[np.ndarray, np.ndarray]
+"""A message's non-zero columns and their values: computed once, it serves both classifiers."""
+
+
 @dataclass(frozen=True)
 class Block:
     """One fitted feature block: tokens -> sublinear tf-idf, L2-normalised, or binary presence when `idf`
@@ -57,7 +61,7 @@ class ScamModel:
     pattern_intercept: np.ndarray
     word_names: tuple[str, ...]
 
-    def row(self, item: Prepared) -> tuple[np.ndarray, np.ndarray]:
+    def row(self, item: Prepared) -> Row:
         """The message's non-zero columns and their values."""
         columns: list[int] = []
         values: list[float] = []
@@ -69,19 +73,19 @@ class ScamModel:
             values += vals
         return np.array(columns, dtype=np.int64), np.array(values, dtype=float)
 
-    def probability(self, item: Prepared) -> float:
+    def probability(self, item: Prepared, row: Row | None = None) -> float:
         """Probability that the message is a scam."""
-        columns, values = self.row(item)
+        columns, values = row if row is not None else self.row(item)
         return _sigmoid(float(values @ self.coef[columns]) + self.intercept)
 
     def probabilities(self, items: Sequence[Prepared]) -> np.ndarray:
         return np.array([self.probability(item) for item in items])
 
-    def pattern(self, item: Prepared) -> tuple[str, float]:
+    def pattern(self, item: Prepared, row: Row | None = None) -> tuple[str, float]:
         """The most likely fraud pattern of the taxonomy and its probability (one-vs-rest, normalised)."""
         if not self.pattern_names:
             return "", 0.0
-        columns, values = self.row(item)
+        columns, values = row if row is not None else self.row(item)
         scores = 1.0 / (1.0 + np.exp(-(self.pattern_coef[:, columns] @ values + self.pattern_intercept)))
         scores = scores / (scores.sum() or 1.0)
         best = int(np.argmax(scores))
