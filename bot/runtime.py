@@ -15,6 +15,7 @@ from bot.channels.base import Channel, Sender
 from bot.channels.registry import ADAPTERS
 from bot.config import Settings
 from bot.content.library import ContentSource
+from bot.content.live import LivePoller
 from bot.db import make_engine, migrate, session_factory
 from bot.durable import DurableRecords
 from bot.journal import Journal, in_file_thread
@@ -41,7 +42,9 @@ JOURNAL_RETRY_SECONDS = 5.0
 RECOVERY_SECONDS = 10.0
 """Journaled deliveries whose worker died are answered this often (once their 30 s claim expired)."""
 RETENTION_SECONDS = 6 * 3600.0
-PERIODIC = ("maintenance", "journal-replay", "delivery-recovery")
+PERIODIC = ("maintenance", "journal-replay", "delivery-recovery", "content-poll")
+CONTENT_POLL_SECONDS = 1.0
+"""How often a worker asks SQL for the live content version: published on one, answered by all in seconds."""
 
 
 @dataclass
@@ -214,6 +217,12 @@ async def start_runtime(settings: Settings, *, manage_rasa: bool = True) -> Runt
     runtime._tasks.add(replay)
     runtime.repeat("delivery-recovery", RECOVERY_SECONDS, conversations.recover_deliveries)
     runtime.repeat("maintenance", RETENTION_SECONDS, runtime.purge)
+    poller = LivePoller(content, sessions)
+    try:
+        await asyncio.to_thread(poller.poll)  # the live version before the first message, not a second later
+    except SQLAlchemyError as exc:
+        log.error("live content version not loaded yet, will retry: %s", exc.__class__.__name__)
+    runtime.repeat("content-poll", CONTENT_POLL_SECONDS, lambda: asyncio.to_thread(poller.poll))
     return runtime
 
 
