@@ -6,14 +6,19 @@ import argparse
 import asyncio
 import datetime as dt
 import logging
+import os
 import sys
 import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import COUNTRIES, LANGUAGES
 from bot.config import ConfigError, Settings
+
+if TYPE_CHECKING:
+    from bot.content.loader import Problem
 
 
 class UsageError(Exception):
@@ -51,6 +56,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     check = content.add_parser("check", help="validate content/, the UI catalogs and the hub directory")
     check.add_argument("--quiet", action="store_true", help="print errors only, not warnings")
+    export_content = content.add_parser("export", help="the live content as YAML in the layout of content/")
+    export_content.add_argument("dir")
+    import_content = content.add_parser("import", help="check DIR and store it as a new content version")
+    import_content.add_argument("dir")
+    import_content.add_argument("--publish", action="store_true", help="live at once (else a draft)")
     staff = sub.add_parser("staff", help="console accounts").add_subparsers(
         dest="staff_command", required=True
     )
@@ -85,12 +95,57 @@ def _cmd_content_check(settings: Settings, args: argparse.Namespace) -> int:
 
     problems = check_content(settings.content_dir, dt.date.today()) + check_catalogs()
     problems += validate_directory(settings.root / "referrals" / "hubs", settings.root)
+    problems += _needs_update(settings)
     for problem in problems:
         if problem.severity == "error" or not args.quiet:
             print(problem)
     errors = sum(1 for p in problems if p.severity == "error")
     print(f"{errors} error(s), {len(problems) - errors} warning(s)")
     return 1 if errors else 0
+
+
+def _needs_update(settings: Settings) -> list[Problem]:
+    """Translations marked "needs update" in the database; none when there is no database yet."""
+    from sqlalchemy.engine import make_url
+
+    from bot.content.files import needs_update
+    from bot.content.loader import Problem
+    from bot.db import make_engine, normalise_url
+
+    url = make_url(normalise_url(settings.database_url))
+    if url.get_backend_name() == "sqlite" and not (url.database and os.path.exists(url.database)):
+        return []  # nothing was ever published from this machine
+    engine = make_engine(settings.database_url)
+    try:
+        return needs_update(engine)
+    except SQLAlchemyError as exc:
+        note = f"translations needing an update not checked ({exc.__class__.__name__})"
+        return [Problem("DATABASE_URL", 0, note, "warning")]
+    finally:
+        engine.dispose()
+
+
+def _cmd_content(settings: Settings, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from bot.content.files import ImportRefused, export_live, import_dir
+
+    if args.content_command == "check":
+        return _cmd_content_check(settings, args)
+    if args.content_command == "export":
+        version = export_live(_database(settings), settings.content_dir, Path(args.dir))
+        print(f"live content (version {version}) written to {args.dir}")
+        return 0
+    try:
+        done = import_dir(_database(settings), settings.content_dir, Path(args.dir), args.publish, dt.date.today())
+    except ImportRefused as exc:
+        for problem in exc.problems:
+            print(problem)
+        print(f"infobot: error: {exc}", file=sys.stderr)
+        return 1
+    changed = ", ".join(done.entries) or "no entry changed"
+    print(f"version {done.version} ({done.status}): {changed}")
+    return 0
 
 
 def _cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
@@ -221,7 +276,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings.from_env()
         if args.command == "content":
-            return _cmd_content_check(settings, args)
+            return _cmd_content(settings, args)
         return COMMANDS[args.command](settings, args)
     except (UsageError, ConfigError, OSError) as exc:
         print(f"infobot: error: {exc}", file=sys.stderr)

@@ -56,6 +56,12 @@ def live_seq(session: Session) -> int:
     return int(session.scalar(select(func.max(ContentVersion.published_seq))) or 0)
 
 
+def newest_live(session: Session) -> int:
+    """The id of the version that went live last (0: only the shipped files)."""
+    query = select(ContentVersion.id).where(ContentVersion.published_seq.is_not(None))
+    return int(session.scalar(query.order_by(ContentVersion.published_seq.desc()).limit(1)) or 0)
+
+
 def _live_versions(session: Session, up_to: int | None = None) -> list[ContentVersion]:
     query = select(ContentVersion).where(ContentVersion.published_seq.is_not(None))
     if up_to is not None:

@@ -82,15 +82,38 @@ def diff(live: dict[EntryKey, dict[str, Any]], wanted: dict[EntryKey, dict[str, 
 
 
 def _dump_str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
-    style = "|" if "\n" in value else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+    """Text as a literal block, other strings in double quotes: the style of the shipped files."""
+    if "\n" in value:
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style='"')
+
+
+def _dump_list(dumper: yaml.SafeDumper, value: list[Any]) -> yaml.Node:
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", value, flow_style=True)
 
 
 class _Dumper(yaml.SafeDumper):
     pass
 
 
+class _Plain(str):
+    """A topic name in a button list: written bare, as in the shipped files."""
+
+
 _Dumper.add_representer(str, _dump_str)
+_Dumper.add_representer(_Plain, lambda d, v: d.represent_scalar("tag:yaml.org,2002:str", str(v)))
+_Dumper.add_representer(list, _dump_list)
+
+
+def _plain_keys(dumper: yaml.SafeDumper, value: dict[Any, Any]) -> yaml.Node:
+    """Keys unquoted (`general:`, `text:`), values as above."""
+    node = dumper.represent_mapping("tag:yaml.org,2002:map", value.items(), flow_style=False)
+    for key_node, _ in node.value:
+        key_node.style = None
+    return node
+
+
+_Dumper.add_representer(dict, _plain_keys)
 
 
 def _yaml_value(raw: dict[str, Any]) -> dict[str, Any]:
@@ -104,7 +127,7 @@ def _yaml_value(raw: dict[str, Any]) -> dict[str, Any]:
     if raw.get("verify"):
         out["verify"] = True
     if raw.get("buttons"):
-        out["buttons"] = list(raw["buttons"])
+        out["buttons"] = [_Plain(b) for b in raw["buttons"]]
     if raw.get("parity_exceptions"):
         out["parity_exceptions"] = dict(raw["parity_exceptions"])
     return out
@@ -150,7 +173,9 @@ def write_content(base_dir: Path, changes: Changes, out_dir: Path) -> None:
             sort_keys=False,
             width=1000,
         )
-        path.write_text(f"# {intent} ({lang}): written by infobot from the live content.\n" + body, "utf-8")
+        body = "\n".join(("\n" + line) if line[:1].strip() and n else line for n, line in enumerate(body.splitlines()))
+        header = f"# {intent} ({lang}): written by infobot from the live content.\n\n"
+        path.write_text(header + body + "\n", encoding="utf-8")
 
 
 def check_changes(base_dir: Path, changes: Changes, today: dt.date) -> list[Problem]:
