@@ -16,7 +16,7 @@ from starlette.routing import Route, Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.config import Settings
-from bot.console import admin, content_edit, conversation, editor, letters, login, queue, recent, referral, scams
+from bot.console import admin, content_edit, conversation, editor, letters, login, queue, recent, referral, scams, training
 from bot.console.security import Staff, guard
 from bot.console.sessions import SESSION_SECONDS
 
@@ -86,6 +86,9 @@ def routes() -> list[Route]:
         Route(v + "/submit", content_edit.submit_version, methods=["POST"]),
         Route(v + "/approve", content_edit.approve_version, methods=["POST"]),
         Route(v + "/reject", content_edit.reject_version, methods=["POST"]),
+        Route("/content/label", training.label_question, methods=["POST"]),
+        Route("/training", training.training_page),
+        Route("/training/{example_id:int}", training.decide_example, methods=["POST"]),
         Route("/admin/audit", admin.audit_log),
         Route("/admin/staff", admin.staff_list),
         Route("/admin/staff/{user_id:int}/unlock", admin.unlock, methods=["POST"]),
