@@ -40,6 +40,8 @@ def _parser() -> argparse.ArgumentParser:
     nlu.add_parser("parse", help="JSON lines {text} on stdin -> intent and language per line")
     evaluate = nlu.add_parser("eval", help="score the NLU on JSON lines {text, intent, lang?}")
     evaluate.add_argument("file")
+    export_labelled = nlu.add_parser("export-labelled", help="accepted labelled examples as Rasa YAML")
+    export_labelled.add_argument("dir")
     referrals = sub.add_parser("referrals", help="referral log").add_subparsers(
         dest="referrals_command", required=True
     )
@@ -177,7 +179,22 @@ def _cmd_nlu(settings: Settings, args: argparse.Namespace) -> int:
 
     if args.nlu_command == "parse":
         return asyncio.run(parse_stream(settings, sys.stdin, sys.stdout, sys.stderr))
+    if args.nlu_command == "export-labelled":
+        return _export_labelled(settings, args.dir)
     return asyncio.run(evaluate_file(settings, args.file, sys.stdout, sys.stderr))
+
+
+def _export_labelled(settings: Settings, out: str) -> int:
+    from pathlib import Path
+
+    from bot.db import session_factory
+    from bot.nlu.labelled import accepted, export_labelled
+
+    with session_factory(_database(settings))() as session:
+        examples = accepted(session)
+    written = export_labelled(examples, Path(out))
+    print(f"{len(examples)} accepted example(s) written to {len(written)} file(s) in {out}")
+    return 0
 
 
 def _date(value: str) -> dt.date:
