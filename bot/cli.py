@@ -36,6 +36,14 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("--country")
     train = sub.add_parser("train", help="train the Rasa NLU model from intents/")
     train.add_argument("--force", action="store_true")
+    train.add_argument(
+        "--with-labelled",
+        action="store_true",
+        help="add the accepted labelled examples; swap only if not worse",
+    )
+    train.add_argument(
+        "--heldout", default=None, help="JSON lines to compare on (default tests/nlu/heldout.jsonl)"
+    )
     nlu = sub.add_parser("nlu", help="NLU tools").add_subparsers(dest="nlu_command", required=True)
     nlu.add_parser("parse", help="JSON lines {text} on stdin -> intent and language per line")
     evaluate = nlu.add_parser("eval", help="score the NLU on JSON lines {text, intent, lang?}")
@@ -79,6 +87,8 @@ def _parser() -> argparse.ArgumentParser:
 def _cmd_train(settings: Settings, args: argparse.Namespace) -> int:
     from bot.nlu.training import TrainingError, train
 
+    if args.with_labelled:
+        return _train_with_labelled(settings, args)
     started = time.monotonic()
     try:
         model, trained = train(settings.root, settings.intents_dir, settings.models_dir, force=args.force)
@@ -86,6 +96,34 @@ def _cmd_train(settings: Settings, args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from exc
     verb = f"trained in {time.monotonic() - started:.1f} s" if trained else "up to date (intents/ unchanged)"
     print(f"{model.relative_to(settings.root)}: {verb}")
+    return 0
+
+
+def _train_with_labelled(settings: Settings, args: argparse.Namespace) -> int:
+    """Retrain with the accepted examples; the comparison is printed and kept; swapped only if not worse."""
+    from pathlib import Path
+
+    from bot.content.files import operator
+    from bot.db import session_factory
+    from bot.nlu.retrain import RetrainError, retrain
+    from bot.nlu.training import TrainingError
+
+    heldout = Path(args.heldout) if args.heldout else None
+    if heldout is not None and not heldout.is_file():
+        raise UsageError(f"no such file: {args.heldout}")
+    sessions = session_factory(_database(settings))
+    try:
+        outcome = asyncio.run(retrain(settings, sessions, operator(), heldout))
+    except (RetrainError, TrainingError) as exc:
+        raise UsageError(str(exc)) from exc
+    print(f"{'lang':<8}{'n':>6}{'accuracy before/after':>24}{'wrong before/after':>22}")
+    for lang, row in outcome.comparison["languages"].items():
+        acc, wrong = row["accuracy"], row["wrong_answers"]
+        print(f"{lang:<8}{row['n']:>6}{acc[0]:>12.3f}{acc[1]:>12.3f}{wrong[0]:>11.3f}{wrong[1]:>11.3f}")
+    if not outcome.swapped:
+        print(f"refused (retrain {outcome.retrain_id}): worse on " + "; ".join(outcome.reasons))
+        return 1
+    print(f"swapped in (retrain {outcome.retrain_id}): {outcome.model.name}; workers load it within seconds")
     return 0
 
 
@@ -139,7 +177,9 @@ def _cmd_content(settings: Settings, args: argparse.Namespace) -> int:
         print(f"live content (version {version}) written to {args.dir}")
         return 0
     try:
-        done = import_dir(_database(settings), settings.content_dir, Path(args.dir), args.publish, dt.date.today())
+        done = import_dir(
+            _database(settings), settings.content_dir, Path(args.dir), args.publish, dt.date.today()
+        )
     except ImportRefused as exc:
         for problem in exc.problems:
             print(problem)

@@ -16,7 +16,19 @@ from starlette.routing import Route, Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.config import Settings
-from bot.console import admin, content_edit, conversation, editor, letters, login, queue, recent, referral, scams, training
+from bot.console import (
+    admin,
+    content_edit,
+    conversation,
+    editor,
+    letters,
+    login,
+    queue,
+    recent,
+    referral,
+    scams,
+    training,
+)
 from bot.console.security import Staff, guard
 from bot.console.sessions import SESSION_SECONDS
 
@@ -89,6 +101,7 @@ def routes() -> list[Route]:
         Route("/content/label", training.label_question, methods=["POST"]),
         Route("/training", training.training_page),
         Route("/training/{example_id:int}", training.decide_example, methods=["POST"]),
+        Route("/training/retrain", training.start_retrain, methods=["POST"]),
         Route("/admin/audit", admin.audit_log),
         Route("/admin/staff", admin.staff_list),
         Route("/admin/staff/{user_id:int}/unlock", admin.unlock, methods=["POST"]),

@@ -324,4 +324,3 @@ async def confirm_translation(request: Request, staff: Staff) -> Response:
         await audit(request, staff, "content_confirm_translation", f"{live.entry_id(intent, key)} {lang}")
         flash(request, f"{lang}: confirmed up to date.")
     return back(_url(intent, key))
-

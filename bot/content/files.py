@@ -11,7 +11,6 @@ import datetime as dt
 import getpass
 from dataclasses import dataclass
 from pathlib import Path
-
 from typing import Any
 
 from sqlalchemy import Engine, select
@@ -65,14 +64,18 @@ def import_dir(engine: Engine, base_dir: Path, source: Path, publish: bool, toda
     problems = errors(check_content(source, today))
     if problems:
         with sessions.begin() as session:
-            session.add(AuditEntry(actor=operator(), action="content_import_refused", target=str(source)[:200]))
+            session.add(
+                AuditEntry(actor=operator(), action="content_import_refused", target=str(source)[:200])
+            )
         raise ImportRefused(problems)
     wanted = live_raws(load_content(source).entries)
     try:
         return _store(sessions, base_dir, source, wanted, publish, today)
     except ImportRefused:
         with sessions.begin() as session:
-            session.add(AuditEntry(actor=operator(), action="content_import_refused", target=str(source)[:200]))
+            session.add(
+                AuditEntry(actor=operator(), action="content_import_refused", target=str(source)[:200])
+            )
         raise
 
 
@@ -95,7 +98,9 @@ def _store(
             except live.VersionError as exc:
                 raise ImportRefused(exc.problems) from exc
         action = "content_import_publish" if publish else "content_import"
-        session.add(AuditEntry(actor=operator(), action=action, target=f"version:{version.id} {source}"[:200]))
+        session.add(
+            AuditEntry(actor=operator(), action=action, target=f"version:{version.id} {source}"[:200])
+        )
         return Imported(version.id, version.status, live.content_ids(changes))
 
 

@@ -126,7 +126,9 @@ def reject(session: Session, version_id: int, actor: str) -> ContentVersion:
     return version
 
 
-def approve(session: Session, version_id: int, approver: str, base_dir: Path, today: dt.date) -> ContentVersion:
+def approve(
+    session: Session, version_id: int, approver: str, base_dir: Path, today: dt.date
+) -> ContentVersion:
     """A second editor's approval makes a submitted version live (after the check)."""
     version = _get(session, version_id)
     if version.status != "review":
@@ -181,7 +183,8 @@ def _flag_translations(
         changed = [
             lang
             for lang in LANGUAGES
-            if (lang, intent, key) in changes and _text_changed(before.get((lang, intent, key)), changes[(lang, intent, key)])
+            if (lang, intent, key) in changes
+            and _text_changed(before.get((lang, intent, key)), changes[(lang, intent, key)])
         ]
         if not changed:
             continue
@@ -233,9 +236,7 @@ def history(session: Session, intent: str, key: str) -> list[ContentVersion]:
     wanted = entry_id(intent, key)
     query = select(ContentVersion).where(ContentVersion.entries.contains(wanted))
     return [
-        v
-        for v in session.scalars(query.order_by(ContentVersion.id.desc()))
-        if wanted in v.entries.split(",")
+        v for v in session.scalars(query.order_by(ContentVersion.id.desc())) if wanted in v.entries.split(",")
     ]
 
 

@@ -135,7 +135,9 @@ def _yaml_value(raw: dict[str, Any]) -> dict[str, Any]:
 
 def _file_keys(path: Path) -> list[str]:
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
+        data = yaml.load(
+            path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        )  # noqa: S506
     except (OSError, yaml.YAMLError):
         return []
     return [str(k) for k in data] if isinstance(data, dict) else []
@@ -173,7 +175,9 @@ def write_content(base_dir: Path, changes: Changes, out_dir: Path) -> None:
             sort_keys=False,
             width=1000,
         )
-        body = "\n".join(("\n" + line) if line[:1].strip() and n else line for n, line in enumerate(body.splitlines()))
+        body = "\n".join(
+            ("\n" + line) if line[:1].strip() and n else line for n, line in enumerate(body.splitlines())
+        )
         header = f"# {intent} ({lang}): written by infobot from the live content.\n\n"
         path.write_text(header + body + "\n", encoding="utf-8")
 

@@ -1,5 +1,6 @@
 """Missed questions turned into training data: labels from editors, a review by someone else, and the
-accepted examples written as Rasa NLU YAML (`infobot nlu export-labelled DIR`, `infobot train --with-labelled`).
+accepted examples written as Rasa NLU YAML (`infobot nlu export-labelled DIR`,
+`infobot train --with-labelled`).
 
 Texts arrive here already masked of personal data (the console masks them before calling): a phone number
 or a name never becomes training data.

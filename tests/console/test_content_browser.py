@@ -29,7 +29,9 @@ def server(tmp_path: Path) -> Iterator[str]:
     create_staff(settings, "ana@example.org", "editor")
     create_staff(settings, "beto@example.org", "editor")
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     wait_for(lambda: server.started, 120)

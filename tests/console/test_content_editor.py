@@ -97,7 +97,9 @@ def test_a_second_editor_publishes_and_a_rollback_restores(console: Console) -> 
     assert "ht <span" not in flagged.group(1) and "es <span" not in flagged.group(1)
 
     history = console.client.get(ENTRY + "/history").text
-    assert f'data-version="{version}"' in history and "+text: " + NEW_HT.split(":")[0] in html.unescape(history)
+    assert f'data-version="{version}"' in history and "+text: " + NEW_HT.split(":")[0] in html.unescape(
+        history
+    )
     response = console.client.post(ENTRY + "/rollback", data={"csrf": csrf, "version": "0"})
     assert response.status_code == 200
     assert answer(console, "p-ht", "ht") == old_ht and answer(console, "p-es", "es") == old_es

@@ -20,7 +20,9 @@ def test_an_editor_labels_a_missed_question_and_another_accepts_it(console: Cons
     create_staff(console.settings, "editor2@example.org", "editor")
     engine = make_engine(console.settings.database_url)
     with session_factory(engine).begin() as session:
-        session.add(UnansweredQuestion(person="p", channel="rest", language="es", text="donde renuevo mi carnet"))
+        session.add(
+            UnansweredQuestion(person="p", channel="rest", language="es", text="donde renuevo mi carnet")
+        )
     csrf = log_in(console.client, "editor@example.org")
     review = console.client.get("/console/content/review").text
     assert 'name="intent"' in review and "donde renuevo mi carnet" in review
@@ -35,7 +37,9 @@ def test_an_editor_labels_a_missed_question_and_another_accepts_it(console: Cons
         [example] = session.scalars(select(LabelledExample)).all()
     assert "8888" not in example.text and example.status == "pending"
     training = console.client.get("/console/training").text
-    refused = console.client.post(f"/console/training/{example.id}", data={"csrf": csrf, "decision": "accept"})
+    refused = console.client.post(
+        f"/console/training/{example.id}", data={"csrf": csrf, "decision": "accept"}
+    )
     assert "does not review it" in html.unescape(refused.text) and str(example.id) in training
     console.client.post("/console/logout", data={"csrf": csrf_of(training)})
     csrf = log_in(console.client, "editor2@example.org")

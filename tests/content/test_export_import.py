@@ -46,7 +46,9 @@ def live_ht_fraud(tmp_path: Path) -> str:
 def test_export_then_import_publish_is_a_no_op_version(tmp_path: Path) -> None:
     out = tmp_path / "export"
     assert run(tmp_path, "content", "export", str(out)).returncode == 0
-    assert (out / "ht" / "ask_fraud.yml").read_bytes() == (PROJECT_ROOT / "content/ht/ask_fraud.yml").read_bytes()
+    assert (out / "ht" / "ask_fraud.yml").read_bytes() == (
+        PROJECT_ROOT / "content/ht/ask_fraud.yml"
+    ).read_bytes()
     result = run(tmp_path, "content", "import", str(out), "--publish")
     assert result.returncode == 0, result.stderr
     assert "no entry changed" in result.stdout
@@ -76,7 +78,9 @@ def test_an_import_is_a_draft_unless_published_and_other_languages_need_an_updat
     out = tmp_path / "export"
     run(tmp_path, "content", "export", str(out))
     path = out / "ht" / "ask_fraud.yml"
-    path.write_text(path.read_text(encoding="utf-8").replace("  text: |\n", "  text: |\n    Tès.\n", 1), "utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("  text: |\n", "  text: |\n    Tès.\n", 1), "utf-8"
+    )
     draft = run(tmp_path, "content", "import", str(out))
     assert "(draft): ask_fraud" in draft.stdout
     assert not live_ht_fraud(tmp_path).startswith("Tès.")
