@@ -139,3 +139,39 @@ def test_bad_forms_and_roles_are_refused(console: Console) -> None:
     assert "Nothing changed" in unchanged
     assert console.client.post(ENTRY + "/rollback", data={"csrf": csrf, "version": "x"}).status_code == 400
     assert console.client.get("/console/content/versions/999").status_code == 404
+
+
+def test_a_confirmed_translation_leaves_the_list_and_hostile_text_stays_inert(console: Console) -> None:
+    create_staff(console.settings, "editor2@example.org", "editor")
+    hostile = "Tès <script>alert('x')</script> fen."
+    csrf = switch(console, "editor@example.org")
+    version = draft(console, csrf, ht=hostile)
+    act(console, csrf, version, "submit")
+    csrf = switch(console, "editor2@example.org")
+    act(console, csrf, version, "approve")
+    page = console.client.get(ENTRY).text
+    assert "<script>alert('x')</script>" not in page and "&lt;script&gt;" in page
+    assert page.count("needs update</span>") == 3
+    response = console.client.post(ENTRY + "/confirm", data={"csrf": csrf, "lang": "fr"})
+    assert "fr: confirmed up to date" in response.text
+    assert response.text.count("needs update</span>") == 2
+    assert console.client.post(ENTRY + "/confirm", data={"csrf": csrf, "lang": "xx"}).status_code == 400
+    assert "content_confirm_translation" in actions(console)
+
+
+def test_the_live_version_survives_a_dead_database(console: Console) -> None:
+    """A worker whose database is gone keeps answering with the content it has (the poll retries)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.content.live import LivePoller
+
+    runtime = console.client.app.state.runtime  # type: ignore[attr-defined]
+    before = answer(console, "p-ht", "ht")
+    dead = session_factory(make_engine("postgresql://nobody@127.0.0.1:9/none"))
+    try:
+        LivePoller(runtime.content, dead).poll()
+    except SQLAlchemyError:
+        pass
+    else:
+        raise AssertionError("a dead database must raise, so the repeat loop logs and retries")
+    assert answer(console, "p-ht", "ht") == before
