@@ -6,14 +6,19 @@ import argparse
 import asyncio
 import datetime as dt
 import logging
+import os
 import sys
 import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import COUNTRIES, LANGUAGES
 from bot.config import ConfigError, Settings
+
+if TYPE_CHECKING:
+    from bot.content.loader import Problem
 
 
 class UsageError(Exception):
@@ -31,10 +36,20 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("--country")
     train = sub.add_parser("train", help="train the Rasa NLU model from intents/")
     train.add_argument("--force", action="store_true")
+    train.add_argument(
+        "--with-labelled",
+        action="store_true",
+        help="add the accepted labelled examples; swap only if not worse",
+    )
+    train.add_argument(
+        "--heldout", default=None, help="JSON lines to compare on (default tests/nlu/heldout.jsonl)"
+    )
     nlu = sub.add_parser("nlu", help="NLU tools").add_subparsers(dest="nlu_command", required=True)
     nlu.add_parser("parse", help="JSON lines {text} on stdin -> intent and language per line")
     evaluate = nlu.add_parser("eval", help="score the NLU on JSON lines {text, intent, lang?}")
     evaluate.add_argument("file")
+    export_labelled = nlu.add_parser("export-labelled", help="accepted labelled examples as Rasa YAML")
+    export_labelled.add_argument("dir")
     referrals = sub.add_parser("referrals", help="referral log").add_subparsers(
         dest="referrals_command", required=True
     )
@@ -51,6 +66,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     check = content.add_parser("check", help="validate content/, the UI catalogs and the hub directory")
     check.add_argument("--quiet", action="store_true", help="print errors only, not warnings")
+    export_content = content.add_parser("export", help="the live content as YAML in the layout of content/")
+    export_content.add_argument("dir")
+    import_content = content.add_parser("import", help="check DIR and store it as a new content version")
+    import_content.add_argument("dir")
+    import_content.add_argument("--publish", action="store_true", help="live at once (else a draft)")
     staff = sub.add_parser("staff", help="console accounts").add_subparsers(
         dest="staff_command", required=True
     )
@@ -67,6 +87,8 @@ def _parser() -> argparse.ArgumentParser:
 def _cmd_train(settings: Settings, args: argparse.Namespace) -> int:
     from bot.nlu.training import TrainingError, train
 
+    if args.with_labelled:
+        return _train_with_labelled(settings, args)
     started = time.monotonic()
     try:
         model, trained = train(settings.root, settings.intents_dir, settings.models_dir, force=args.force)
@@ -74,6 +96,34 @@ def _cmd_train(settings: Settings, args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from exc
     verb = f"trained in {time.monotonic() - started:.1f} s" if trained else "up to date (intents/ unchanged)"
     print(f"{model.relative_to(settings.root)}: {verb}")
+    return 0
+
+
+def _train_with_labelled(settings: Settings, args: argparse.Namespace) -> int:
+    """Retrain with the accepted examples; the comparison is printed and kept; swapped only if not worse."""
+    from pathlib import Path
+
+    from bot.content.files import operator
+    from bot.db import session_factory
+    from bot.nlu.retrain import RetrainError, retrain
+    from bot.nlu.training import TrainingError
+
+    heldout = Path(args.heldout) if args.heldout else None
+    if heldout is not None and not heldout.is_file():
+        raise UsageError(f"no such file: {args.heldout}")
+    sessions = session_factory(_database(settings))
+    try:
+        outcome = asyncio.run(retrain(settings, sessions, operator(), heldout))
+    except (RetrainError, TrainingError) as exc:
+        raise UsageError(str(exc)) from exc
+    print(f"{'lang':<8}{'n':>6}{'accuracy before/after':>24}{'wrong before/after':>22}")
+    for lang, row in outcome.comparison["languages"].items():
+        acc, wrong = row["accuracy"], row["wrong_answers"]
+        print(f"{lang:<8}{row['n']:>6}{acc[0]:>12.3f}{acc[1]:>12.3f}{wrong[0]:>11.3f}{wrong[1]:>11.3f}")
+    if not outcome.swapped:
+        print(f"refused (retrain {outcome.retrain_id}): worse on " + "; ".join(outcome.reasons))
+        return 1
+    print(f"swapped in (retrain {outcome.retrain_id}): {outcome.model.name}; workers load it within seconds")
     return 0
 
 
@@ -85,12 +135,59 @@ def _cmd_content_check(settings: Settings, args: argparse.Namespace) -> int:
 
     problems = check_content(settings.content_dir, dt.date.today()) + check_catalogs()
     problems += validate_directory(settings.root / "referrals" / "hubs", settings.root)
+    problems += _needs_update(settings)
     for problem in problems:
         if problem.severity == "error" or not args.quiet:
             print(problem)
     errors = sum(1 for p in problems if p.severity == "error")
     print(f"{errors} error(s), {len(problems) - errors} warning(s)")
     return 1 if errors else 0
+
+
+def _needs_update(settings: Settings) -> list[Problem]:
+    """Translations marked "needs update" in the database; none when there is no database yet."""
+    from sqlalchemy.engine import make_url
+
+    from bot.content.files import needs_update
+    from bot.content.loader import Problem
+    from bot.db import make_engine, normalise_url
+
+    url = make_url(normalise_url(settings.database_url))
+    if url.get_backend_name() == "sqlite" and not (url.database and os.path.exists(url.database)):
+        return []  # nothing was ever published from this machine
+    engine = make_engine(settings.database_url)
+    try:
+        return needs_update(engine)
+    except SQLAlchemyError as exc:
+        note = f"translations needing an update not checked ({exc.__class__.__name__})"
+        return [Problem("DATABASE_URL", 0, note, "warning")]
+    finally:
+        engine.dispose()
+
+
+def _cmd_content(settings: Settings, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from bot.content.files import ImportRefused, export_live, import_dir
+
+    if args.content_command == "check":
+        return _cmd_content_check(settings, args)
+    if args.content_command == "export":
+        version = export_live(_database(settings), settings.content_dir, Path(args.dir))
+        print(f"live content (version {version}) written to {args.dir}")
+        return 0
+    try:
+        done = import_dir(
+            _database(settings), settings.content_dir, Path(args.dir), args.publish, dt.date.today()
+        )
+    except ImportRefused as exc:
+        for problem in exc.problems:
+            print(problem)
+        print(f"infobot: error: {exc}", file=sys.stderr)
+        return 1
+    changed = ", ".join(done.entries) or "no entry changed"
+    print(f"version {done.version} ({done.status}): {changed}")
+    return 0
 
 
 def _cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
@@ -122,7 +219,22 @@ def _cmd_nlu(settings: Settings, args: argparse.Namespace) -> int:
 
     if args.nlu_command == "parse":
         return asyncio.run(parse_stream(settings, sys.stdin, sys.stdout, sys.stderr))
+    if args.nlu_command == "export-labelled":
+        return _export_labelled(settings, args.dir)
     return asyncio.run(evaluate_file(settings, args.file, sys.stdout, sys.stderr))
+
+
+def _export_labelled(settings: Settings, out: str) -> int:
+    from pathlib import Path
+
+    from bot.db import session_factory
+    from bot.nlu.labelled import accepted, export_labelled
+
+    with session_factory(_database(settings))() as session:
+        examples = accepted(session)
+    written = export_labelled(examples, Path(out))
+    print(f"{len(examples)} accepted example(s) written to {len(written)} file(s) in {out}")
+    return 0
 
 
 def _date(value: str) -> dt.date:
@@ -221,7 +333,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings.from_env()
         if args.command == "content":
-            return _cmd_content_check(settings, args)
+            return _cmd_content(settings, args)
         return COMMANDS[args.command](settings, args)
     except (UsageError, ConfigError, OSError) as exc:
         print(f"infobot: error: {exc}", file=sys.stderr)

@@ -15,11 +15,13 @@ from bot.channels import registry
 from bot.channels.base import Channel, Sender
 from bot.config import Settings
 from bot.content.library import ContentSource
+from bot.content.live import LivePoller
 from bot.db import make_engine, migrate, session_factory
 from bot.durable import DurableRecords
 from bot.journal import Journal, in_file_thread
 from bot.logs import install_redaction, secrets_of
 from bot.nlu.client import NluService
+from bot.nlu.retrain import ModelSwap
 from bot.nlu.server import RasaServer
 from bot.nlu.session import start_nlu
 from bot.outbound import OptedOutInSql, OutboundSender
@@ -41,7 +43,11 @@ JOURNAL_RETRY_SECONDS = 5.0
 RECOVERY_SECONDS = 10.0
 """Journaled deliveries whose worker died are answered this often (once their 30 s claim expired)."""
 RETENTION_SECONDS = 6 * 3600.0
-PERIODIC = ("maintenance", "journal-replay", "delivery-recovery")
+PERIODIC = ("maintenance", "journal-replay", "delivery-recovery", "content-poll", "nlu-model")
+MODEL_POLL_SECONDS = 5.0
+"""How often a worker asks SQL whether a retrained model was swapped in (then PUT /model to its Rasa)."""
+CONTENT_POLL_SECONDS = 1.0
+"""How often a worker asks SQL for the live content version: published on one, answered by all in seconds."""
 
 
 @dataclass
@@ -214,6 +220,14 @@ async def start_runtime(settings: Settings, *, manage_rasa: bool = True) -> Runt
     runtime._tasks.add(replay)
     runtime.repeat("delivery-recovery", RECOVERY_SECONDS, conversations.recover_deliveries)
     runtime.repeat("maintenance", RETENTION_SECONDS, runtime.purge)
+    poller = LivePoller(content, sessions)
+    try:
+        await asyncio.to_thread(poller.poll)  # the live version before the first message, not a second later
+    except SQLAlchemyError as exc:
+        log.error("live content version not loaded yet, will retry: %s", exc.__class__.__name__)
+    runtime.repeat("content-poll", CONTENT_POLL_SECONDS, lambda: asyncio.to_thread(poller.poll))
+    swap = ModelSwap(sessions, settings, nlu.client, rasa_server)
+    runtime.repeat("nlu-model", MODEL_POLL_SECONDS, swap.follow)
     return runtime
 
 

@@ -16,7 +16,20 @@ from starlette.routing import Route, Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.config import Settings
-from bot.console import admin, conversation, editor, letters, login, media, queue, recent, referral, scams
+from bot.console import (
+    admin,
+    content_edit,
+    conversation,
+    editor,
+    letters,
+    login,
+    media,
+    queue,
+    recent,
+    referral,
+    scams,
+    training,
+)
 from bot.console.security import Staff, guard
 from bot.console.sessions import SESSION_SECONDS
 
@@ -55,6 +68,7 @@ async def script(request: Request, staff: Staff) -> Response:
 
 def routes() -> list[Route]:
     c = "/conversations/{escalation_id:int}"
+    e, v = "/content/entry/{intent}/{key}", "/content/versions/{version_id:int}"
     return [
         Route("/login", login.login_page, methods=["GET"]),
         Route("/login", login.login_submit, methods=["POST"]),
@@ -76,6 +90,20 @@ def routes() -> list[Route]:
         Route("/dead-letters/{letter_id:int}/retry", letters.retry, methods=["POST"]),
         Route("/content", editor.preview),
         Route("/content/review", editor.review),
+        Route("/content/entries", content_edit.entries_page),
+        Route(e, content_edit.entry_page),
+        Route(e, content_edit.save_draft, methods=["POST"]),
+        Route(e + "/history", content_edit.history_page),
+        Route(e + "/rollback", content_edit.rollback_entry, methods=["POST"]),
+        Route(e + "/confirm", content_edit.confirm_translation, methods=["POST"]),
+        Route(v, content_edit.version_page),
+        Route(v + "/submit", content_edit.submit_version, methods=["POST"]),
+        Route(v + "/approve", content_edit.approve_version, methods=["POST"]),
+        Route(v + "/reject", content_edit.reject_version, methods=["POST"]),
+        Route("/content/label", training.label_question, methods=["POST"]),
+        Route("/training", training.training_page),
+        Route("/training/{example_id:int}", training.decide_example, methods=["POST"]),
+        Route("/training/retrain", training.start_retrain, methods=["POST"]),
         Route("/admin/audit", admin.audit_log),
         Route("/admin/staff", admin.staff_list),
         Route("/admin/staff/{user_id:int}/unlock", admin.unlock, methods=["POST"]),

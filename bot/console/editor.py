@@ -17,6 +17,7 @@ from bot.console.security import EDITORS, Staff, guard
 from bot.console.web import audit, db, render, runtime
 from bot.db.models import UnansweredQuestion
 from bot.dialogue import replies
+from bot.nlu import labelled
 from bot.vocab.topics import TOPIC_INTENTS
 
 TOPICS = (*TOPIC_INTENTS, "emergency")
@@ -80,4 +81,12 @@ async def review(request: Request, staff: Staff) -> Response:
     verify = [e for e in entries if e.verify]
     unanswered = await db(request, _top_unanswered)
     await audit(request, staff, "view_content_review")
-    return render(request, "review.html", stale=stale, verify=verify, unanswered=unanswered, today=today)
+    return render(
+        request,
+        "review.html",
+        stale=stale,
+        verify=verify,
+        unanswered=unanswered,
+        today=today,
+        labels=labelled.LABELS,
+    )

@@ -70,7 +70,7 @@ async def login_submit(request: Request) -> Response:
             staff, token = outcome
             log_in(request, token)
             await audit(request, staff, "login")
-            return back("/console/")
+            return back("/console/content/entries" if staff.role == "editor" else "/console/")
         await audit(
             request, email[:200] or "(empty)", "login_locked" if outcome == "locked" else "login_failed"
         )

@@ -76,7 +76,9 @@ async def audit(request: Request, actor: Staff | str, action: str, target: str |
 
 
 def flash(request: Request, text: str, kind: str = "info") -> None:
-    request.session.setdefault("flash", []).append({"text": text, "kind": kind})
+    """Assigned, not appended in place: the session only saves what it sees set (a second notice before the
+    first was shown used to be lost)."""
+    request.session["flash"] = [*request.session.get("flash", []), {"text": text, "kind": kind}]
 
 
 def render(request: Request, name: str, status_code: int = 200, **context: Any) -> Response:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from bot.content.loader import LoadResult, Problem, load_content
 from bot.content.model import ContentEntry
+from bot.content.versions import Changes, apply
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +54,23 @@ class ContentSource:
         result = load_content(content_dir)
         for problem in _errors(result):
             log.error("content problem: %s", problem)
+        self._base = result.entries
+        self._overlay: Changes = {}
+        self.version = 0
+        """The live content version (0: the shipped files only; bot/content/live.py)."""
         self._library = ContentLibrary(result.entries)
         self.last_problems: list[Problem] = _errors(result)
+
+    @property
+    def content_dir(self) -> Path:
+        return self._dir
+
+    def set_live(self, version: int, changes: Changes) -> None:
+        """The published versions' changes over the files: swapped in at once for the next lookup."""
+        with self._lock:
+            library = ContentLibrary(apply(self._base, changes))
+            self._overlay, self.version, self._library = changes, version, library
+        log.info("content version %d live: %d entries", version, len(library))
 
     def _fingerprint(self) -> tuple[tuple[str, int, int], ...]:
         files = sorted(self._dir.glob("*/*.y*ml"))
@@ -71,7 +87,8 @@ class ContentSource:
                 for problem in errors:
                     log.error("content edit refused, keeping the previous answers: %s", problem)
                 return errors
-            self._library = ContentLibrary(result.entries)
+            self._base = result.entries
+            self._library = ContentLibrary(apply(result.entries, self._overlay))
             log.info("content reloaded: %d entries", len(self._library))
             return []
 

@@ -244,3 +244,73 @@ class DeliveryClaim(Base):
     token: Mapped[str | None] = mapped_column(String(40), nullable=True)
     until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, index=True)
+
+
+class ContentVersion(Base):
+    """One change to the answers after the shipped content/ baseline (issue 17): who, when, why, which
+    entries (their full new fields, per language) and where it stands. Live ones apply in `published_seq`
+    order; every worker polls the highest `published_seq` to know when to rebuild its answers."""
+
+    __tablename__ = "content_versions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    author: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(20))
+    """edit, import, rollback."""
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    """draft, review (submitted), live, rejected."""
+    changes: Mapped[str] = mapped_column(Text)
+    """JSON list of {"lang", "intent", "key", "entry"}: the entry's fields as in the YAML, null = removed."""
+    entries: Mapped[str] = mapped_column(Text, default="")
+    """The content ids changed, comma-separated (for lists and the history of one entry)."""
+    approved_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    published_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    published_seq: Mapped[int | None] = mapped_column(Integer, nullable=True, unique=True)
+
+
+class ContentFlag(Base):
+    """A language of an entry marked "needs update" because another language's text changed; open until an
+    editor confirms or edits that language."""
+
+    __tablename__ = "content_flags"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    intent: Mapped[str] = mapped_column(String(40), index=True)
+    key: Mapped[str] = mapped_column(String(10))
+    """'general' or a country code."""
+    lang: Mapped[str] = mapped_column(String(2))
+    version_id: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    cleared_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, index=True)
+    cleared_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class LabelledExample(Base):
+    """A missed question an editor labelled with a taxonomy intent (or "not a question"), masked of personal
+    data before it was stored; waits for review, then becomes training data when accepted."""
+
+    __tablename__ = "labelled_examples"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    language: Mapped[str] = mapped_column(String(2))
+    text: Mapped[str] = mapped_column(Text)
+    intent: Mapped[str] = mapped_column(String(40))
+    labelled_by: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    """pending, accepted, rejected."""
+    reviewed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class NluRetrain(Base):
+    """One retrain with labelled examples: the old and new model's scores, and whether it was swapped in."""
+
+    __tablename__ = "nlu_retrains"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    actor: Mapped[str] = mapped_column(String(200))
+    examples: Mapped[int] = mapped_column(Integer)
+    comparison: Mapped[str] = mapped_column(Text)
+    """JSON: accuracy and wrong-answer rate per language, before and after."""
+    swapped: Mapped[bool] = mapped_column(Boolean, default=False)
+    model: Mapped[str | None] = mapped_column(String(200), nullable=True)

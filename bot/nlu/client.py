@@ -49,6 +49,16 @@ class RasaClient:
                 last_error = exc
         raise NluUnavailable(f"Rasa at {self.base_url} did not answer: {last_error!r}")
 
+    async def replace_model(self, model_file: str, timeout: float = 300.0) -> None:
+        """Rasa's model-replace API (PUT /model): Rasa loads the new model, then answers with it; the
+        old one serves until then. Raises NluUnavailable when Rasa refuses or does not answer."""
+        try:
+            response = await self._http.put("/model", json={"model_file": model_file}, timeout=timeout)
+        except httpx.HTTPError as exc:
+            raise NluUnavailable(f"Rasa at {self.base_url} did not take the model: {exc!r}") from exc
+        if response.status_code != 204:
+            raise NluUnavailable(f"Rasa at {self.base_url} refused the model ({response.status_code})")
+
     async def is_ready(self) -> bool:
         try:
             response = await self._http.get("/status", timeout=2.0)
