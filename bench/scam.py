@@ -10,6 +10,8 @@ scored and timed in the same run. The protocol is in bench/scam.md.
     .venv/bin/python bench/scam.py --cv --grid   # also the hyper-parameter grid (slow)
     .venv/bin/python bench/scam.py --misses   # list every miss and false alarm of the test sets
     .venv/bin/python bench/scam.py --speed    # only throughput and latency
+    .venv/bin/python bench/scam.py --fresh PATH   # only an extra unseen set, scored once
+                                        # (JSONL: {"text", "label": "scam"|"legit", "lang", "pattern"?})
 """
 
 from __future__ import annotations
@@ -96,6 +98,30 @@ def load(path: Path = HELDOUT) -> list[Item]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
+def load_extra(path: Path) -> list[Item]:
+    """An extra labelled set (one JSON object per line), checked line by line: a bad line stops the run
+    with its number rather than being skipped (a set scored once must be scored whole)."""
+    items: list[Item] = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as error:
+            sys.exit(f"{path} line {number}: not JSON ({error.msg})")
+        if (
+            not isinstance(row, dict)
+            or not isinstance(row.get("text"), str)
+            or row.get("label") not in ("scam", "legit")
+            or row.get("lang") not in LANGUAGES
+        ):
+            sys.exit(f"{path} line {number}: needs text, label scam|legit and lang in {', '.join(LANGUAGES)}")
+        items.append({k: str(v) for k, v in row.items()})
+    if not items:
+        sys.exit(f"{path}: no messages")
+    return items
+
+
 def model_verdict(item: Item) -> str:
     return assess(item["text"], item["lang"]).verdict
 
@@ -144,6 +170,8 @@ def print_set(name: str, items: Sequence[Item], misses: bool) -> None:
     counts = {kind: count(items, found) for kind, found in verdicts.items()}
     for lang in (*LANGUAGES, "all"):
         m, b = counts["model"][lang], counts["baseline"][lang]
+        if not m.tp + m.fn + m.fp + m.tn:
+            continue  # a language the set does not have: no row rather than a made-up 1.000
         print(f"| {lang} | {m.tp + m.fn} | {m.fp + m.tn} | {_pr(m)} | {b.precision:.3f} | {b.recall:.3f} |")
     levels = Counter((i["label"], v) for i, v in zip(items, verdicts["model"], strict=True))
     print(
@@ -265,7 +293,7 @@ def _min_pr(probs: np.ndarray, y: np.ndarray, langs: np.ndarray, t: float) -> fl
     return worst
 
 
-def cross_validation(grid: bool) -> None:
+def cross_validation(grid: bool, errors: bool = False) -> None:
     """Out-of-fold probabilities on the training corpus; thresholds and hyper-parameters are chosen here."""
     examples = load_corpus()
     lexicon = default_lexicon()
@@ -328,6 +356,22 @@ def cross_validation(grid: bool) -> None:
         f"\npattern classifier (out of fold, scams only): accuracy {np.mean(guessed[y] == patterns[y]):.3f}"
     )
     print_confusion(rows, verdicts)
+    if errors:
+        print_cv_errors(rows, probs)
+
+
+def print_cv_errors(rows: Sequence[Item], probs: np.ndarray) -> None:
+    """Every out-of-fold false alarm and missed scam of the training corpus, worst first (CV only: the test
+    sets are never listed while choosing)."""
+    wrong = [
+        (abs(p - WARN_THRESHOLD), row, p)
+        for row, p in zip(rows, probs, strict=True)
+        if (p >= WARN_THRESHOLD) != (row["label"] == "scam")
+    ]
+    print(f"\n### Cross-validation errors ({len(wrong)})\n")
+    for _, row, p in sorted(wrong, key=lambda w: (w[1]["label"], w[1]["lang"], -w[0])):
+        kind = "missed scam" if row["label"] == "scam" else "false alarm"
+        print(f"- {kind} [{row['lang']} {row['pattern']}] p={p:.2f}: {row['text']}")
 
 
 def main() -> None:
@@ -335,10 +379,23 @@ def main() -> None:
     parser.add_argument("--cv", action="store_true", help="cross-validation on the training corpus")
     parser.add_argument("--grid", action="store_true", help="with --cv: the hyper-parameter grid (slow)")
     parser.add_argument("--misses", action="store_true", help="list every miss and false alarm")
+    parser.add_argument(
+        "--errors", action="store_true", help="with --cv: list every out-of-fold false alarm and missed scam"
+    )
     parser.add_argument("--speed", action="store_true", help="only the speed measurements")
+    parser.add_argument(
+        "--fresh", type=Path, metavar="PATH", help="score only this extra unseen JSONL set (once, as is)"
+    )
     args = parser.parse_args()
+    if args.fresh:
+        extra = load_extra(args.fresh)
+        digest = hashlib.sha256(args.fresh.read_bytes()).hexdigest()
+        assess("warm up", "es")
+        print(f"{args.fresh}: SHA-256 {digest}")
+        print_set(f"Extra set {args.fresh.name}", extra, args.misses)
+        return
     if args.cv:
-        cross_validation(args.grid)
+        cross_validation(args.grid, args.errors)
         return
     if args.speed:
         assess("warm up", "es")

@@ -16,7 +16,7 @@ from bot import LANGUAGES
 from bot.config import PROJECT_ROOT
 from bot.scam.features import Prepared, prepare_message
 from bot.scam.lexicon import Lexicon, default_lexicon
-from bot.scam.model import ScamModel
+from bot.scam.model import Row, ScamModel
 from bot.scam.training import default_model
 from bot.scam.verdict import Verdict, verdict_for
 from bot.vocab.text import MAX_MESSAGE_CHARS
@@ -68,9 +68,9 @@ def _telling_quote(model: ScamModel, item: Prepared) -> str:
     return item.text.quote(start, end, limit=70)
 
 
-def _model_explanation(model: ScamModel, item: Prepared) -> tuple[str, str]:
+def _model_explanation(model: ScamModel, item: Prepared, row: Row) -> tuple[str, str]:
     """(signal id, quote): the recognised pattern, or the generic sign, with the words that weighed most."""
-    pattern, probability = model.pattern(item)
+    pattern, probability = model.pattern(item, row)
     signal = pattern if probability >= PATTERN_MIN_PROBABILITY else GENERIC_SIGNAL
     return signal, _telling_quote(model, item)
 
@@ -82,7 +82,8 @@ def assess(
     lex = lexicon or default_lexicon()
     model = default_model()
     item = prepare_message(text[:MAX_CHARS], lex)
-    score = model.probability(item)
+    row = model.row(item)  # once, for the verdict and the pattern
+    score = model.probability(item, row)
     verdict = verdict_for(score)
     evidence: dict[str, str] = {}
     patterns: list[str] = []
@@ -90,7 +91,7 @@ def assess(
         evidence = dict(item.findings.evidence)
         patterns = list(item.findings.patterns)
         if not patterns:  # a known pattern of the word lists already names the scheme more precisely
-            signal, quote = _model_explanation(model, item)
+            signal, quote = _model_explanation(model, item, row)
             evidence.setdefault(signal, quote)
             patterns += [signal] if signal != GENERIC_SIGNAL else []
     return Assessment(

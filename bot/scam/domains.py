@@ -83,3 +83,14 @@ def domain_findings(lower: str, policy: DomainPolicy) -> list[Finding]:
         else:
             findings.append(Finding("unofficial", *match.span()))
     return findings
+
+
+def official_links(lower: str, policy: DomainPolicy) -> int:
+    """How many links point to an official website (an agency's own page is the channel warnings send to)."""
+    found = 0
+    for match in _URL.finditer(lower):
+        raw = match.group(0)
+        domain = urlsplit(raw if "://" in raw else "http://" + raw).hostname or match.group(1)
+        if policy.is_official(domain.removeprefix("www.")):
+            found += 1
+    return found

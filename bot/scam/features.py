@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from bot.scam.cues import cue_tokens
+from bot.scam.domains import official_links
 from bot.scam.lexicon import Lexicon
 from bot.scam.rules import RuleFindings, find_signals
 from bot.scam.text import Text, prepare
@@ -21,6 +22,28 @@ CHAR_NGRAMS = (2, 5)
 share character n-grams with the full forms."""
 
 _SPACES = re.compile(r"\s\s+")
+_QUOTED = re.compile(r"[\"“”«»„]([^\"“”«»„\n]{2,400})[\"“”«»„]")
+"""A passage between double quotes or guillemets: someone else's words, quoted in a warning or a question."""
+_WORD = re.compile(r"\S+")
+QUOTED_PREFIX = "q_"
+QUOTES = True
+"""Mark quoted words (CV on the round-4 corpus: ROC-AUC 0.9827 -> 0.9833, Brier 0.0476 -> 0.0464)."""
+
+
+def _word_doc(text: Text) -> str:
+    """The words view with every word inside a quoted passage marked: "pay 350" quoted in a warning is
+    reported speech, and the model learns it apart from the same words said to the person."""
+    spans = [m.span(1) for m in _QUOTED.finditer(text.lower)] if QUOTES else []
+    if not spans:
+        return text.words
+    out: list[str] = []
+    k = 0
+    for match in _WORD.finditer(text.words):
+        while k < len(spans) and spans[k][1] <= match.start():
+            k += 1
+        inside = k < len(spans) and spans[k][0] <= match.start() < spans[k][1]
+        out.append(QUOTED_PREFIX + match.group() if inside else match.group())
+    return " ".join(out)
 
 
 @dataclass(frozen=True)
@@ -30,6 +53,8 @@ class Prepared:
     text: Text
     findings: RuleFindings
     cues: list[str]
+    word_doc: str
+    """The words view for the word block, quoted passages marked (see `_word_doc`)."""
 
     @property
     def words(self) -> str:
@@ -43,7 +68,9 @@ class Prepared:
 def prepare_message(text: str, lexicon: Lexicon) -> Prepared:
     prepared = prepare(text)
     findings = find_signals(prepared, lexicon)
-    return Prepared(prepared, findings, cue_tokens(prepared, findings))
+    links = official_links(prepared.lower, lexicon.domains)
+    cues = cue_tokens(prepared, findings, links)
+    return Prepared(prepared, findings, cues, _word_doc(prepared))
 
 
 def word_tokens(doc: str) -> list[str]:

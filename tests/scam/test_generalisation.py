@@ -35,12 +35,10 @@ def test_the_lines_are_not_in_the_corpus() -> None:
 
 
 KNOWN_MISSES = {
-    # Scored below the threshold by the current model (0.47, 0.33, 0.33): an invitation to invest with no
-    # amount, an offer reported as a question ("is it worth it?"), a code request told in the past tense.
-    # Strict: once the model recognises them, these marks must go.
-    ("es", "crypto_investment"),
+    # Scored below the threshold by the current model: an offer reported as a question ("is it worth it?").
+    # Strict: once the model recognises it, the mark must go. (Round 4 recognises the two others that were
+    # here: an invitation to invest with no amount, a code request told in the past tense.)
     ("en", "appointment_sale"),
-    ("en", "account_code_theft"),
 }
 
 

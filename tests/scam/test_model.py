@@ -60,7 +60,7 @@ def test_numpy_prediction_equals_scikit_learn_predict_proba(tmp_path: Path) -> N
         TfidfVectorizer(analyzer=char_tokens, min_df=2, sublinear_tf=True),
         CountVectorizer(analyzer=cue_list, binary=True),
     ]
-    docs = ([i.words for i in items], [i.words for i in items], [i.cue_text for i in items])
+    docs = ([i.word_doc for i in items], [i.words for i in items], [i.cue_text for i in items])
     matrix = hstack([w * v.fit_transform(d) for v, d, w in zip(reference, docs, (1, 1, 0.5), strict=True)])
     expected = LogisticRegression(C=10.0, class_weight="balanced", solver="liblinear", random_state=0)
     expected.fit(matrix.tocsr(), labels)
