@@ -17,7 +17,8 @@ class ConversationState:
     """A topic question waiting for the country before it can be answered."""
     awaiting: str | None = None
     """What the last bot message asked for: 'country', 'language', 'place' (for a referral), 'consent',
-    'sex', 'age' (optional referral statistics), or None."""
+    'sex', 'age' (optional referral statistics), 'hub_place' (a pin or a city for the nearest hubs), or
+    None."""
     options: list[str] = field(default_factory=list)
     """Payloads of the numbered choices last shown, so '1', '2' map to them."""
     fallback_count: int = 0
