@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import datetime as dt
 import logging
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -61,7 +62,49 @@ def _parser() -> argparse.ArgumentParser:
     remove.add_argument("email")
     reset = staff.add_parser("reset", help="set a new password (read from stdin); the account's sessions end")
     reset.add_argument("email")
+    subscribers = sub.add_parser("subscribers", help="campaign subscribers").add_subparsers(
+        dest="subscribers_command", required=True
+    )
+    subscribers.add_parser("import", help="add opt-in subscribers from a CSV file").add_argument("file")
+    campaign = sub.add_parser("campaign", help="C4D campaigns").add_subparsers(
+        dest="campaign_command", required=True
+    )
+    send = campaign.add_parser("send", help="send a campaign file once per matching subscriber")
+    send.add_argument("file")
+    send.add_argument("--dry-run", action="store_true", help="print the audience per channel and language")
+    campaign.add_parser("worker", help="an arq worker that sends queued campaigns (needs REDIS_URL)")
     return parser
+
+
+def _cmd_subscribers(settings: Settings, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from bot.campaigns.runner import import_subscribers
+
+    try:
+        result = import_subscribers(settings, Path(args.file), sys.stdout)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    return 1 if result.bad else 0
+
+
+def _cmd_campaign(settings: Settings, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from bot.campaigns.runner import dry_run, run_worker, send
+    from bot.campaigns.spec import load_spec
+
+    lease = float(os.environ.get("INFOBOT_CAMPAIGN_LEASE") or 15)
+    try:
+        if args.campaign_command == "worker":
+            asyncio.run(run_worker(settings, lease))
+        elif args.dry_run:
+            dry_run(settings, load_spec(Path(args.file)), sys.stdout)
+        else:
+            asyncio.run(send(settings, Path(args.file), sys.stdout, lease))
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    return 0
 
 
 def _cmd_train(settings: Settings, args: argparse.Namespace) -> int:
@@ -212,6 +255,8 @@ COMMANDS = {
     "train": _cmd_train,
     "nlu": _cmd_nlu,
     "staff": _cmd_staff,
+    "subscribers": _cmd_subscribers,
+    "campaign": _cmd_campaign,
 }
 
 

@@ -27,6 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.campaigns.subscribers import end_subscriptions, forget_subscriptions
 from bot.db.models import AppliedEntry, ContactPreference, Escalation
 from bot.dialogue.state import ConversationState
 from bot.journal import Entry, Journal, in_file_thread
@@ -119,7 +120,10 @@ def _apply_escalation(session: Session, entry: Entry) -> None:
 
 
 def _apply_preference(session: Session, entry: Entry) -> None:
-    """STOP and START: the newest word wins, whatever order the entries are applied in."""
+    """STOP and START: the newest word wins, whatever order the entries are applied in. A STOP also
+    ends every campaign subscription of the person (a START does not bring them back)."""
+    if entry.data["opted_out"]:
+        end_subscriptions(session, entry.data["person"], "stop", entry.written_at)
     row = session.get(ContactPreference, entry.data["person"])
     if row is None:
         opted_out = bool(entry.data["opted_out"])
@@ -132,6 +136,7 @@ def _apply_preference(session: Session, entry: Entry) -> None:
 
 def _apply_erasure(session: Session, entry: Entry) -> None:
     erase_person(session, entry.data["person"], entry.data["conversation_id"])
+    forget_subscriptions(session, entry.data["person"], entry.written_at)
     row = session.get(ContactPreference, entry.data["person"])
     if row is None:
         row = ContactPreference(person=entry.data["person"], opted_out=False, changed_at=LONG_AGO)

@@ -1,0 +1,110 @@
+"""The workers: drain a campaign through the SQL claim, on arq (Redis) or in process.
+
+Why arq: it is asyncio-native like the rest of the service (the channel adapters, the twilio and
+python-telegram-bot clients are async), needs only Redis, which the service already uses, and keeps
+a worker to one event loop. The queue only says "work on campaign X"; which recipient is sent, and
+that it is sent once, is decided by the SQL claim (claims.py), so any number of workers, a re-run or
+a crash cannot send twice, and an arq job run twice is harmless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.campaigns import claims
+from bot.campaigns.claims import Claimed
+from bot.campaigns.delivery import Deliverer
+from bot.campaigns.pacing import Pacer
+from bot.campaigns.topics import CHANNELS
+
+log = logging.getLogger(__name__)
+IN_FLIGHT = 8
+"""Provider calls a worker has open per channel: also the most `unknown` recipients a crash leaves."""
+IDLE_SECONDS = 0.25
+
+
+@dataclass
+class CampaignWorker:
+    sessions: sessionmaker[Session]
+    deliverer_for: Callable[[str], Awaitable[Deliverer]]
+    """(campaign id) → its deliverer (spec, adapters)."""
+    pacer: Pacer
+    lease: float = 15.0
+    in_flight: int = IN_FLIGHT
+    token: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+    async def run(self, campaign_id: str) -> None:
+        """Send until every recipient of the campaign is final (others' claims included)."""
+        deliverer = await self.deliverer_for(campaign_id)
+        heartbeat = asyncio.create_task(self._heartbeat())
+        try:
+            await asyncio.gather(*(self._drain(deliverer, campaign_id, ch) for ch in CHANNELS))
+        finally:
+            heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
+
+    async def _heartbeat(self) -> None:
+        while True:
+            await asyncio.sleep(self.lease / 3)
+            await asyncio.to_thread(claims.renew, self.sessions, self.token, self.lease)
+
+    async def _drain(self, deliverer: Deliverer, campaign_id: str, channel: str) -> None:
+        size = self.in_flight * 4
+        while True:
+            batch = await asyncio.to_thread(
+                claims.claim, self.sessions, campaign_id, channel, self.token, size, self.lease
+            )
+            if batch:
+                await self._send(deliverer, batch)
+                continue
+            await asyncio.to_thread(claims.recover, self.sessions, campaign_id)
+            if not await asyncio.to_thread(_open_on, self.sessions, campaign_id, channel):
+                return
+            await asyncio.sleep(IDLE_SECONDS)
+
+    async def _send(self, deliverer: Deliverer, batch: list[Claimed]) -> None:
+        for start in range(0, len(batch), self.in_flight):
+            group = batch[start : start + self.in_flight]
+            held = await asyncio.to_thread(
+                claims.mark_sending, self.sessions, self.token, [r.id for r in group]
+            )
+            outcomes = await asyncio.gather(
+                *(deliverer.deliver(r, self.pacer) for r in group if r.id in held)
+            )
+            await asyncio.to_thread(claims.complete, self.sessions, self.token, list(outcomes))
+
+
+def _open_on(sessions: sessionmaker[Session], campaign_id: str, channel: str) -> bool:
+    """Whether recipients of this channel are still pending or held by a live worker."""
+    from sqlalchemy import select
+
+    from bot.db.models import CampaignRecipient as R
+
+    with sessions() as session:
+        return (
+            session.scalar(
+                select(R.id)
+                .where(R.campaign_id == campaign_id, R.channel == channel, R.status.in_(claims.OPEN))
+                .limit(1)
+            )
+            is not None
+        )
+
+
+# arq: `infobot campaign worker` runs these; `infobot campaign send` enqueues and runs one in burst mode.
+JOB = "send_campaign"
+
+
+async def send_campaign(ctx: dict[str, Any], campaign_id: str) -> str:
+    worker: CampaignWorker = ctx["campaign_worker"]
+    await worker.run(campaign_id)
+    return "done"
