@@ -69,9 +69,10 @@ def claim(
         )
         if session.get_bind().dialect.name == "postgresql":
             pick = pick.with_for_update(skip_locked=True)
+        picked = pick.cte("picked")  # a CTE: PostgreSQL runs it once (an IN subquery may ignore LIMIT)
         ids = session.scalars(
             update(R)
-            .where(R.id.in_(pick.scalar_subquery()), R.status == "pending")
+            .where(R.id == picked.c.id, R.status == "pending")
             .values(status="claimed", claim_token=token, claimed_until=now + dt.timedelta(seconds=lease))
             .returning(R.id)
         ).all()
@@ -112,7 +113,7 @@ def complete(sessions: sessionmaker[Session], token: str, outcomes: list[Outcome
             if o.status == "pending":
                 values.update(not_before=o.retry_at, attempts=R.attempts + 1, claim_token=None)
             else:
-                values.update(provider_id=o.provider_id, template=o.template, claim_token=None)
+                values.update(provider_id=o.provider_id, template=o.template)  # the token says who sent it
                 if o.status in ("sent", "failed"):
                     values["attempts"] = R.attempts + 1
                 if o.status == "sent":

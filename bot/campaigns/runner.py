@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -171,6 +172,8 @@ async def _drain(settings: Settings, worker: CampaignWorker, campaign_id: str) -
 def arq_worker(settings: Settings, worker: CampaignWorker, *, burst: bool) -> Worker:
     async def startup(ctx: dict[str, Any]) -> None:
         ctx["campaign_worker"] = worker
+        if not burst:
+            print(f"campaign worker {worker.token[:8]} ready", flush=True)
 
     return Worker(
         functions=[send_campaign],
@@ -178,7 +181,7 @@ def arq_worker(settings: Settings, worker: CampaignWorker, *, burst: bool) -> Wo
         redis_settings=RedisSettings.from_dsn(settings.redis_url or ""),
         on_startup=startup,
         burst=burst,
-        max_jobs=PARTS,
+        max_jobs=1,  # a job already runs every channel; the campaign's other jobs go to other workers
         job_timeout=JOB_TIMEOUT,
         keep_result=60,
         handle_signals=False,
@@ -189,6 +192,8 @@ async def run_worker(settings: Settings, lease: float = 15.0) -> None:
     """`infobot campaign worker`: a long-running arq worker (needs REDIS_URL)."""
     if not settings.redis_url:
         raise SpecError("REDIS_URL is not set: without Redis, `infobot campaign send` sends in process")
+    logging.getLogger("arq.worker").setLevel(logging.INFO)
+    logging.getLogger("bot.campaigns").setLevel(logging.INFO)  # one line per job started and finished
     sessions = database(settings)
     redis = aioredis.Redis.from_url(settings.redis_url)
     try:

@@ -63,6 +63,7 @@ class CampaignWorker:
             batch = await asyncio.to_thread(
                 claims.claim, self.sessions, campaign_id, channel, self.token, size, self.lease
             )
+            log.info("campaign %s: %s: %d claimed", campaign_id, channel, len(batch))
             if batch:
                 await self._send(deliverer, batch)
                 continue
