@@ -43,6 +43,7 @@ from bot.durable import (
     contact_preference,
     erasure,
     escalation,
+    subscription,
 )
 from bot.i18n import translate
 from bot.journal import Entry, Journal, in_file_thread
@@ -194,6 +195,9 @@ class ConversationService:
             elif event.name in ("opted_out", "opted_in"):
                 opted_out = event.name == "opted_out"
                 entries.append(contact_preference(cid, person, opted_out=opted_out, sync_store=not in_store))
+            elif event.name in ("alerts_subscribed", "alerts_ended"):  # issue 16: consent to alerts
+                alerts = event.data if event.name == "alerts_subscribed" else None
+                entries.append(subscription(cid, person, inbound.channel, inbound.sender, alerts))
         outcomes = await self.durable.keep(entries)
         order = [Kept.APPLIED, Kept.JOURNALED, Kept.LOST]
         worst: dict[str, Kept] = {}
@@ -214,7 +218,9 @@ class ConversationService:
                 turn,
                 messages=[sorry] if kept["erasure"] is Kept.LOST else [erasure_reply(to, lang, done=done)],
             )
-        if kept.get("contact_preference") is Kept.LOST and not in_store:
+        if kept.get("subscription") is Kept.LOST or (
+            kept.get("contact_preference") is Kept.LOST and not in_store
+        ):
             return replace(turn, messages=[sorry])
         if kept.get("escalation") is Kept.LOST:
             messages = [

@@ -54,8 +54,9 @@ def opted_out(session: Session, person: str) -> bool:
 
 def subscribe(
     session: Session,
-    secret: bytes,
+    secret: bytes | None,
     *,
+    person: str | None = None,
     channel: str,
     address: str,
     language: str,
@@ -67,7 +68,9 @@ def subscribe(
 ) -> str:
     """Record (or change) one subscription: `subscribed`, `updated`, or `opted_out` (an import never
     overrides a STOP; the conversation path only calls this after the person's own START)."""
-    person = person_key(secret, channel, address)
+    if person is None:
+        assert secret is not None, "a secret key or the person's pseudonym"
+        person = person_key(secret, channel, address)
     if source == "import" and opted_out(session, person):
         return "opted_out"
     row = session.scalar(select(Subscription).where(Subscription.person == person))

@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field, replace
 
 from bot.content.library import ContentLibrary
-from bot.dialogue import referral, replies
+from bot.dialogue import alerts, referral, replies
 from bot.dialogue.hours import office_hours
 from bot.dialogue.hub_list import hub_list
 from bot.dialogue.keywords import is_erasure_request, is_opt_in, is_opt_out, mentioned_country, number_choice
@@ -111,6 +111,8 @@ def respond(
         lead = translate(lang, "I can only read text. Write your question, or 0 to talk to a person.")
         return _finish(ctx, [replies.say(ctx.to, lang, lead)])
     st.language = choose_language(st.language, parse)
+    if (subscribing := alerts.respond(st, inbound, ctx.turn.events)) is not None:
+        return _finish(ctx, subscribing)
     payload = _choice_payload(st, text)
     if payload is None and parse.intent != "emergency":  # "me quieren matar en Tapachula" is not a place
         payload = _awaited_answer(st, parse)
@@ -159,7 +161,7 @@ def escalation_not_passed(to: str, lang: str) -> OutboundMessage:
 
 def _opt_out(ctx: _Ctx, parse: NluResult) -> Turn:
     if not ctx.st.opted_out:
-        ctx.st.opted_out = True
+        ctx.st.opted_out, ctx.st.alerts = True, {}  # STOP ends every subscription (bot/durable.py)
         lang = ctx.st.language or parse.language
         text = translate(lang, "You will not receive more messages from us. Write START to talk again.")
         ctx.turn.messages.append(replies.say(ctx.to, lang, text))

@@ -35,6 +35,10 @@ class ConversationState:
     last_signals: list[str] = field(default_factory=list)
     last_inbound_at: float | None = None
     """When the person last wrote (epoch seconds): WhatsApp allows free-form messages for 24 hours."""
+    alerts: dict[str, Any] = field(default_factory=dict)
+    """The person's campaign alerts as they chose them ({country, topics}); SQL's subscriptions decide."""
+    alerts_draft: dict[str, Any] = field(default_factory=dict)
+    """Country and topics chosen so far while subscribing (bot/dialogue/alerts.py)."""
     outbox: list[dict[str, Any]] = field(default_factory=list)
     """Staff messages for a web-chat person, kept until their page fetches them: the web chat cannot be
     pushed to (POST /webhooks/rest/outbox)."""
