@@ -10,6 +10,7 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -200,11 +201,26 @@ def _cmd_report(settings: Settings, args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
     report = build_report(_database(settings), args.month, settings.content_dir)
-    files = write_report(report, Path(args.out))
+    files = write_report(report, Path(args.out)) + _campaign_reach(settings, args.month, Path(args.out))
     for name, value in report.tables["summary"]:
         print(f"{name}: {value}")
     print(f"{len(files)} files written to {args.out}")
     return 0
+
+
+def _campaign_reach(settings: Settings, month: str, out: Path) -> list[Path]:
+    """Campaigns created in the month: reach by country, language and channel (issue 16)."""
+    from bot.campaigns.reach import reach, write_reach
+    from bot.db import session_factory
+    from bot.reports.monthly import month_bounds
+
+    rows, failures = reach(session_factory(_database(settings)), *month_bounds(month))
+    for row in rows:
+        print(
+            f"campaign {row['campaign']} {row['country']} {row['language']} {row['channel']}: "
+            f"{row['targeted']} targeted, {row['sent']} sent, {row['delivered']} delivered"
+        )
+    return write_reach(rows, failures, out, month) if rows else []
 
 
 def _cmd_scam(settings: Settings, args: argparse.Namespace) -> int:

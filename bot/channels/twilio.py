@@ -235,6 +235,8 @@ class TwilioChannel:
         params: dict[str, Any] = (
             {"messaging_service_sid": sender} if sender.startswith("MG") else {"from_": sender}
         )
+        if self._public_base:  # delivered / read / failed come back to bot/webhooks.py twilio_status
+            params["status_callback"] = f"{self._public_base}/webhooks/twilio/status"
         if content_sid:
             params.update(content_sid=content_sid, content_variables=json.dumps(dict(variables or {})))
         else:

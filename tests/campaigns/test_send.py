@@ -170,3 +170,44 @@ def test_dry_run_prints_the_audience_per_channel_and_language(
     assert sum(counts.values()) == 9 and counts[("sms", "es")] == 2 and counts[("telegram", "fr")] == 1
     assert "campaign fraud-alert-1: 9 recipient(s)" in out.getvalue()
     assert not fake.sent and not fake.refused
+
+
+async def test_reach_report_counts_by_country_language_channel_without_addresses(
+    tmp_path: Path, fake: CampaignFake, db_url: str
+) -> None:
+    import datetime as dt
+
+    from bot.campaigns.reach import reach, write_reach
+    from bot.db.models import DeliveryStatus
+
+    settings, path = setup(tmp_path, fake, db_url)
+    await send(settings, path, io.StringIO(), lease=5)
+    sessions = database(settings)
+    with sessions.begin() as session:  # Twilio's status callbacks, as bot/webhooks.py stores them
+        ids = {r.person: r.provider_id for r in session.scalars(select(CampaignRecipient))}
+        wa = ids[person_key(settings.pseudonym_key, "whatsapp", PEOPLE["wa_es"][1])]
+        fr = ids[person_key(settings.pseudonym_key, "sms", PEOPLE["sms_fr"][1])]
+        session.add(DeliveryStatus(provider_id=wa, channel="whatsapp", status="read"))
+        session.add(DeliveryStatus(provider_id=fr, channel="sms", status="undelivered", error_code="30008"))
+    stop(settings, "telegram", "1001")  # an opt-out the day after
+    now = dt.datetime.now(dt.UTC)
+    rows, failures = reach(sessions, now - dt.timedelta(days=1), now + dt.timedelta(days=1))
+    by = {(r["country"], r["language"], r["channel"]): r for r in rows}
+    assert by[("CR", "es", "whatsapp")] | {} == {
+        **by[("CR", "es", "whatsapp")],
+        "targeted": 1,
+        "sent": 1,
+        "delivered": 1,
+        "read": 1,
+    }
+    assert (by[("CR", "fr", "sms")]["failed"], by[("CR", "fr", "sms")]["sent"]) == (1, 0)
+    assert by[("CR", "ht", "telegram")]["delivered"] == 1 and by[("CR", "ht", "telegram")]["optouts_7d"] == 1
+    assert by[("CR", "es", "sms")]["optouts_7d"] == 1  # the carrier STOP (21610)
+    assert failures[("fraud-alert-1", "sms", "failed:twilio_30008")] == 1
+    assert failures[("fraud-alert-1", "whatsapp", "skipped:outside_window_no_template")] == 1
+    files = write_reach(rows, failures, tmp_path / "out", "2026-12")
+    assert {f.suffix for f in files} == {".csv", ".png"}
+    written = "".join(f.read_text() for f in files if f.suffix == ".csv")
+    for channel, address, *_ in PEOPLE.values():
+        assert address.lstrip("+") not in written, "an address reached the report"
+    assert "targeted" in written and "fraud-alert-1" in written
