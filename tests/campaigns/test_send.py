@@ -208,6 +208,6 @@ async def test_reach_report_counts_by_country_language_channel_without_addresses
     files = write_reach(rows, failures, tmp_path / "out", "2026-12")
     assert {f.suffix for f in files} == {".csv", ".png"}
     written = "".join(f.read_text() for f in files if f.suffix == ".csv")
-    for channel, address, *_ in PEOPLE.values():
+    for _channel, address, *_ in PEOPLE.values():
         assert address.lstrip("+") not in written, "an address reached the report"
     assert "targeted" in written and "fraud-alert-1" in written
