@@ -26,8 +26,10 @@ from bot.campaigns.pacing import Pacer
 from bot.campaigns.topics import CHANNELS
 
 log = logging.getLogger(__name__)
-IN_FLIGHT = 8
+IN_FLIGHT = 16
 """Provider calls a worker has open per channel: also the most `unknown` recipients a crash leaves."""
+GROUP = 4
+"""Recipients marked `sending` together (one transaction before, one after, per group)."""
 IDLE_SECONDS = 0.25
 
 
@@ -58,30 +60,52 @@ class CampaignWorker:
             await asyncio.to_thread(claims.renew, self.sessions, self.token, self.lease)
 
     async def _drain(self, deliverer: Deliverer, campaign_id: str, channel: str) -> None:
-        size = self.in_flight * 4
+        """A claimer keeps a short queue of claimed groups filled while the lanes send: the rate limit's
+        slots are never left unused waiting for a claim."""
+        lanes = max(1, self.in_flight // GROUP)
+        groups: asyncio.Queue[list[Claimed] | None] = asyncio.Queue(maxsize=lanes * 2)
+        claimer = asyncio.create_task(self._claimer(campaign_id, channel, groups, lanes))
+        try:
+            await asyncio.gather(*(self._lane(deliverer, groups) for _ in range(lanes)))
+        finally:
+            claimer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await claimer
+
+    async def _claimer(
+        self, campaign_id: str, channel: str, groups: asyncio.Queue[list[Claimed] | None], lanes: int
+    ) -> None:
         while True:
             batch = await asyncio.to_thread(
-                claims.claim, self.sessions, campaign_id, channel, self.token, size, self.lease
+                claims.claim, self.sessions, campaign_id, channel, self.token, GROUP * lanes, self.lease
             )
-            log.info("campaign %s: %s: %d claimed", campaign_id, channel, len(batch))
+            for start in range(0, len(batch), GROUP):
+                await groups.put(batch[start : start + GROUP])
             if batch:
-                await self._send(deliverer, batch)
                 continue
+            await groups.join()  # what was claimed is final before deciding the channel is done
             await asyncio.to_thread(claims.recover, self.sessions, campaign_id)
             if not await asyncio.to_thread(_open_on, self.sessions, campaign_id, channel):
+                for _ in range(lanes):
+                    await groups.put(None)
                 return
             await asyncio.sleep(IDLE_SECONDS)
 
-    async def _send(self, deliverer: Deliverer, batch: list[Claimed]) -> None:
-        for start in range(0, len(batch), self.in_flight):
-            group = batch[start : start + self.in_flight]
-            held = await asyncio.to_thread(
-                claims.mark_sending, self.sessions, self.token, [r.id for r in group]
-            )
-            outcomes = await asyncio.gather(
-                *(deliverer.deliver(r, self.pacer) for r in group if r.id in held)
-            )
-            await asyncio.to_thread(claims.complete, self.sessions, self.token, list(outcomes))
+    async def _lane(self, deliverer: Deliverer, groups: asyncio.Queue[list[Claimed] | None]) -> None:
+        """mark sending → send → complete, GROUP recipients at a time; a crash leaves at most
+        `in_flight` recipients unknown."""
+        while (group := await groups.get()) is not None:
+            try:
+                held = await asyncio.to_thread(
+                    claims.mark_sending, self.sessions, self.token, [r.id for r in group]
+                )
+                outcomes = await asyncio.gather(
+                    *(deliverer.deliver(r, self.pacer) for r in group if r.id in held)
+                )
+                await asyncio.to_thread(claims.complete, self.sessions, self.token, list(outcomes))
+            finally:
+                groups.task_done()
+        groups.task_done()
 
 
 def _open_on(sessions: sessionmaker[Session], campaign_id: str, channel: str) -> bool:

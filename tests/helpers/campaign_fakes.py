@@ -45,6 +45,9 @@ class CampaignFake:
     count_only: bool = False
     """Benchmarks: keep counts, not every message."""
     counts: Counter[str] = field(default_factory=Counter)
+    first_at: float = 0.0
+    last_at: float = 0.0
+    """When the first and the latest accepted message arrived (benchmarks' rates)."""
 
     @property
     def twilio_base(self) -> str:
@@ -77,6 +80,7 @@ class CampaignFake:
             queue = self.scripted.get(to)
             scripted = queue.pop(0) if queue else None
             if scripted is None:
+                self.first_at, self.last_at = self.first_at or record.at, record.at
                 if self.count_only:
                     self.counts[to] += 1
                 else:
