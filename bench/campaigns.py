@@ -84,7 +84,8 @@ def country_digit(country: str) -> int:
 def campaign_file(directory: Path, campaign_id: str, country: str) -> Path:
     path = directory / f"{campaign_id}.yml"
     path.write_text(
-        f"id: {campaign_id}\naudience: {{countries: [{country}], languages: [es, en, fr, ht], topics: [fraud]}}\n"
+        f"id: {campaign_id}\n"
+        f"audience: {{countries: [{country}], languages: [es, en, fr, ht], topics: [fraud]}}\n"
         "messages: {es: 'Alerta', en: 'Alert', fr: 'Alerte', ht: 'Alèt'}\n"
     )
     return path
@@ -219,7 +220,8 @@ def main() -> int:
             ).scalar_one()
         engine.dispose()
         print(
-            f"crash     SIGKILL at {int(killed.get('killed_at', 0))} accepted, restarted: {duplicates} duplicates, "
+            f"crash     SIGKILL at {int(killed.get('killed_at', 0))} accepted, restarted: "
+            f"{duplicates} duplicates, "
             f"{missed} missed; {unknown} marked unknown (in flight at the kill, never re-sent)"
         )
     return 0
