@@ -92,10 +92,15 @@ def _cmd_subscribers(settings: Settings, args: argparse.Namespace) -> int:
 def _cmd_campaign(settings: Settings, args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from redis.exceptions import RedisError
+
     from bot.campaigns.runner import dry_run, run_worker, send
     from bot.campaigns.spec import load_spec
 
-    lease = float(os.environ.get("INFOBOT_CAMPAIGN_LEASE") or 15)
+    try:
+        lease = float(os.environ.get("INFOBOT_CAMPAIGN_LEASE") or 15)
+    except ValueError as exc:
+        raise UsageError("INFOBOT_CAMPAIGN_LEASE must be a number of seconds") from exc
     try:
         if args.campaign_command == "worker":
             asyncio.run(run_worker(settings, lease))
@@ -105,6 +110,10 @@ def _cmd_campaign(settings: Settings, args: argparse.Namespace) -> int:
             asyncio.run(send(settings, Path(args.file), sys.stdout, lease))
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
+    except (RedisError, ConnectionError) as exc:
+        raise UsageError(
+            f"Redis at REDIS_URL is not reachable ({exc.__class__.__name__}): nothing was sent"
+        ) from exc
     return 0
 
 
