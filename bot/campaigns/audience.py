@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Iterator
 
 from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.campaigns.spec import CampaignSpec, SpecError
@@ -60,7 +61,18 @@ def audience_counts(sessions: sessionmaker[Session], spec: CampaignSpec) -> Coun
 
 def prepare(sessions: sessionmaker[Session], spec: CampaignSpec, actor: str = "cli") -> int:
     """Store the campaign and its recipients once; returns how many recipients it has. A campaign id
-    already used for other content is refused (ids name one broadcast, forever)."""
+    already used for other content is refused (ids name one broadcast, forever). Two `send`s started
+    together: the second one's insert fails on the unique keys and it goes on with the first one's rows."""
+    try:
+        _prepare(sessions, spec, actor)
+    except IntegrityError:
+        _prepare(sessions, spec, actor)  # the other one committed: now it finds the campaign sending
+    with sessions() as session:
+        query = select(CampaignRecipient.id).where(CampaignRecipient.campaign_id == spec.id)
+        return len(session.scalars(query).all())
+
+
+def _prepare(sessions: sessionmaker[Session], spec: CampaignSpec, actor: str) -> None:
     with sessions.begin() as session:
         existing = session.get(Campaign, spec.id)
         if existing is not None and CampaignSpec.from_json(existing.spec) != spec:
@@ -73,12 +85,6 @@ def prepare(sessions: sessionmaker[Session], spec: CampaignSpec, actor: str = "c
         if existing.status in ("draft", "approved"):
             _materialise(session, spec)
             existing.status = "sending"
-    with sessions() as session:
-        return len(
-            session.scalars(
-                select(CampaignRecipient.id).where(CampaignRecipient.campaign_id == spec.id)
-            ).all()
-        )
 
 
 def _materialise(session: Session, spec: CampaignSpec) -> None:

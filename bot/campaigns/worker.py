@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.campaigns import claims
@@ -55,9 +56,13 @@ class CampaignWorker:
                 await heartbeat
 
     async def _heartbeat(self) -> None:
+        """Renew the leases; a database blip is survived (the next beat comes well within one lease)."""
         while True:
             await asyncio.sleep(self.lease / 3)
-            await asyncio.to_thread(claims.renew, self.sessions, self.token, self.lease)
+            try:
+                await asyncio.to_thread(claims.renew, self.sessions, self.token, self.lease)
+            except SQLAlchemyError as exc:
+                log.error("campaign leases not renewed (%s)", exc.__class__.__name__)
 
     async def _drain(self, deliverer: Deliverer, campaign_id: str, channel: str) -> None:
         """A claimer keeps a short queue of claimed groups filled while the lanes send: the rate limit's
