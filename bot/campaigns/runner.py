@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -20,6 +21,9 @@ import redis.asyncio as aioredis
 from arq import create_pool
 from arq.connections import RedisSettings
 from arq.worker import Worker
+from redis.exceptions import RedisError
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.campaigns import claims
@@ -155,12 +159,7 @@ async def _drain(settings: Settings, worker: CampaignWorker, campaign_id: str) -
     if not settings.redis_url:
         await worker.run(campaign_id)
         return
-    pool = await create_pool(RedisSettings.from_dsn(settings.redis_url), default_queue_name=QUEUE)
-    try:
-        for part in range(PARTS):
-            await pool.enqueue_job(JOB, campaign_id, _job_id=f"campaign:{campaign_id}:{part}")
-    finally:
-        await pool.aclose()
+    await enqueue(settings, campaign_id)
     arq = arq_worker(settings, worker, burst=True)
     try:
         await arq.async_run()
@@ -188,6 +187,41 @@ def arq_worker(settings: Settings, worker: CampaignWorker, *, burst: bool) -> Wo
     )
 
 
+SCHEDULE_SECONDS = 15.0
+
+
+def due(sessions: sessionmaker[Session]) -> list[tuple[CampaignSpec, str]]:
+    """Campaigns approved in the console whose time has come: (spec, who approved it)."""
+    now = dt.datetime.now(dt.UTC)
+    with sessions() as session:
+        rows = session.scalars(
+            select(Campaign).where(Campaign.status == "approved", Campaign.scheduled_at <= now)
+        ).all()
+        return [(CampaignSpec.from_json(row.spec), row.approved_by or "console") for row in rows]
+
+
+async def enqueue(settings: Settings, campaign_id: str) -> None:
+    pool = await create_pool(RedisSettings.from_dsn(settings.redis_url or ""), default_queue_name=QUEUE)
+    try:
+        for part in range(PARTS):
+            await pool.enqueue_job(JOB, campaign_id, _job_id=f"campaign:{campaign_id}:{part}")
+    finally:
+        await pool.aclose()
+
+
+async def schedule_forever(settings: Settings, sessions: sessionmaker[Session]) -> None:
+    """Every worker looks for due campaigns; freezing the audience and the job ids make it once."""
+    while True:
+        try:
+            for spec, approver in await asyncio.to_thread(due, sessions):
+                await asyncio.to_thread(prepare, sessions, spec, approver)
+                await enqueue(settings, spec.id)
+                logging.getLogger(__name__).info("campaign %s: scheduled time reached, queued", spec.id)
+        except (SQLAlchemyError, RedisError) as exc:
+            logging.getLogger(__name__).error("scheduled campaigns not checked (%s)", exc.__class__.__name__)
+        await asyncio.sleep(SCHEDULE_SECONDS)
+
+
 async def run_worker(settings: Settings, lease: float = 15.0) -> None:
     """`infobot campaign worker`: a long-running arq worker (needs REDIS_URL)."""
     if not settings.redis_url:
@@ -199,9 +233,11 @@ async def run_worker(settings: Settings, lease: float = 15.0) -> None:
     try:
         async with Wiring(settings, sessions, redis).worker(lease) as worker:
             arq = arq_worker(settings, worker, burst=False)
+            scheduler = asyncio.create_task(schedule_forever(settings, sessions))
             try:
                 await arq.async_run()
             finally:
+                scheduler.cancel()
                 await arq.close()
     finally:
         await redis.aclose()
