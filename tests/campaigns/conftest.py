@@ -18,9 +18,13 @@ TWILIO_SID = "AC00000000000000000000000000000000"
 TEMPLATE_SID = "HX" + "0123456789abcdef" * 2
 
 
+CREATED: list[str] = []
+
+
 def fresh_schema() -> str:
-    """A new PostgreSQL schema, as a DATABASE_URL (dropped at the end of the session by name prefix)."""
+    """A new PostgreSQL schema, as a DATABASE_URL (dropped at the end of the test session)."""
     schema = f"camp_{uuid.uuid4().hex[:10]}"
+    CREATED.append(schema)
     engine = make_engine(POSTGRES_URL)
     try:
         with engine.begin() as conn:
@@ -30,6 +34,17 @@ def fresh_schema() -> str:
     finally:
         engine.dispose()
     return f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def drop_schemas() -> Iterator[None]:
+    yield
+    if CREATED:
+        engine = make_engine(POSTGRES_URL)
+        with engine.begin() as conn:
+            for schema in CREATED:
+                conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        engine.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
