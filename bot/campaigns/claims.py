@@ -135,6 +135,23 @@ def renew(sessions: sessionmaker[Session], token: str, lease: float) -> None:
         )
 
 
+def release(sessions: sessionmaker[Session], campaign_id: str, channel: str, token: str) -> None:
+    """Rows of this worker's channel that no lane holds, called when its lanes are idle: a claim or a
+    `sending` mark whose answer a database blip lost (retried, so never given to a lane: never sent)."""
+    with sessions.begin() as session:
+        session.execute(
+            update(R)
+            .where(
+                R.campaign_id == campaign_id,
+                R.channel == channel,
+                R.claim_token == token,
+                R.status.in_(("claimed", "sending")),
+            )
+            .values(status="pending", claim_token=None, claimed_until=None),
+            execution_options={"synchronize_session": False},
+        )
+
+
 def recover(sessions: sessionmaker[Session], campaign_id: str) -> tuple[int, int]:
     """Leases of dead workers: claimed → pending, sending → unknown. Returns (requeued, unknown)."""
     now = _now()

@@ -33,7 +33,7 @@ from bot.campaigns.pacing import LocalPacer, Pacer, RedisPacer
 from bot.campaigns.spec import CampaignSpec, SpecError, load_spec
 from bot.campaigns.subscribers import ImportResult, import_csv
 from bot.campaigns.topics import CHANNELS
-from bot.campaigns.worker import JOB, CampaignWorker, send_campaign
+from bot.campaigns.worker import JOB, CampaignWorker, send_campaign, sql
 from bot.channels.telegram import TelegramChannel
 from bot.channels.twilio import TwilioChannel
 from bot.config import Settings
@@ -144,7 +144,8 @@ async def send(settings: Settings, path: Path, out: TextIO, lease: float = 15.0)
         async with wiring.worker(lease) as worker:
             drain = asyncio.create_task(_drain(settings, worker, spec.id))
             while not drain.done():
-                _bar(claims.progress(sessions, spec.id), total, out)
+                with contextlib.suppress(SQLAlchemyError):  # only the bar misses a beat
+                    _bar(await asyncio.to_thread(claims.progress, sessions, spec.id), total, out)
                 await asyncio.wait({drain}, timeout=0.5)
             await drain
             await _wait_final(sessions, spec.id, total, out)
@@ -245,8 +246,8 @@ async def run_worker(settings: Settings, lease: float = 15.0) -> None:
 
 async def _wait_final(sessions: sessionmaker[Session], campaign_id: str, total: int, out: TextIO) -> None:
     while True:
-        await asyncio.to_thread(claims.recover, sessions, campaign_id)
-        status = await asyncio.to_thread(claims.progress, sessions, campaign_id)
+        await sql(claims.recover, sessions, campaign_id)
+        status = await sql(claims.progress, sessions, campaign_id)
         _bar(status, total, out)
         if not any(status[s] for s in claims.OPEN):
             print(file=out)

@@ -15,9 +15,9 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.campaigns import claims
@@ -32,6 +32,23 @@ IN_FLIGHT = 16
 GROUP = 4
 """Recipients marked `sending` together (one transaction before, one after, per group)."""
 IDLE_SECONDS = 0.25
+RETRIES = 6
+"""A database blip (connection dropped, failover) is retried with backoff, ~30 s in all, then raised."""
+T = TypeVar("T")
+
+
+async def sql(work: Callable[..., T], *args: Any) -> T:
+    """Run a claims.* step in a thread; transient database errors are retried (every step is safe to
+    repeat: a repeated claim's rows are released when idle, `sending` and `complete` check the token)."""
+    for attempt in range(RETRIES):
+        try:
+            return await asyncio.to_thread(work, *args)
+        except (OperationalError, InterfaceError) as exc:
+            if attempt == RETRIES - 1:
+                raise
+            log.error("campaign database step failed (%s), retrying", exc.__class__.__name__)
+            await asyncio.sleep(0.5 * 2**attempt)
+    raise AssertionError("unreachable")
 
 
 @dataclass
@@ -81,7 +98,7 @@ class CampaignWorker:
         self, campaign_id: str, channel: str, groups: asyncio.Queue[list[Claimed] | None], lanes: int
     ) -> None:
         while True:
-            batch = await asyncio.to_thread(
+            batch = await sql(
                 claims.claim, self.sessions, campaign_id, channel, self.token, GROUP * lanes, self.lease
             )
             for start in range(0, len(batch), GROUP):
@@ -89,8 +106,9 @@ class CampaignWorker:
             if batch:
                 continue
             await groups.join()  # what was claimed is final before deciding the channel is done
-            await asyncio.to_thread(claims.recover, self.sessions, campaign_id)
-            if not await asyncio.to_thread(_open_on, self.sessions, campaign_id, channel):
+            await sql(claims.release, self.sessions, campaign_id, channel, self.token)
+            await sql(claims.recover, self.sessions, campaign_id)
+            if not await sql(_open_on, self.sessions, campaign_id, channel):
                 for _ in range(lanes):
                     await groups.put(None)
                 return
@@ -101,13 +119,11 @@ class CampaignWorker:
         `in_flight` recipients unknown."""
         while (group := await groups.get()) is not None:
             try:
-                held = await asyncio.to_thread(
-                    claims.mark_sending, self.sessions, self.token, [r.id for r in group]
-                )
+                held = await sql(claims.mark_sending, self.sessions, self.token, [r.id for r in group])
                 outcomes = await asyncio.gather(
                     *(deliverer.deliver(r, self.pacer) for r in group if r.id in held)
                 )
-                await asyncio.to_thread(claims.complete, self.sessions, self.token, list(outcomes))
+                await sql(claims.complete, self.sessions, self.token, list(outcomes))
             finally:
                 groups.task_done()
         groups.task_done()

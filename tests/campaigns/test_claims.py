@@ -50,3 +50,9 @@ def test_claims_are_bounded_disjoint_and_recovered(tmp_path: Path, db_url: str) 
     assert claims.recover(sessions, "c1") == (27, 5)
     status = claims.progress(sessions, "c1")
     assert (status["pending"], status["unknown"], status["claimed"]) == (27, 5, 28)
+    # b's lanes are idle: whatever b still holds was lost to a database blip, never sent: released
+    claims.mark_sending(sessions, "b", [r.id for r in second[:3]])
+    claims.release(sessions, "c1", "telegram", "b")  # another channel's lanes: untouched
+    assert claims.progress(sessions, "c1")["claimed"] == 25
+    claims.release(sessions, "c1", "sms", "b")
+    assert claims.progress(sessions, "c1")["pending"] == 27 + 28

@@ -64,7 +64,7 @@ def start(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
 
 
 def test_a_worker_killed_mid_campaign_and_restarted_sends_the_rest_once(tmp_path: Path) -> None:
-    with campaign_fake(delay=0.05) as fake:
+    with campaign_fake(delay=0.1) as fake:  # slow enough to be killed mid-way on a loaded machine
         env = provider_env(fake, f"sqlite:///{tmp_path}/c.db", tmp_path)
         env |= {"INFOBOT_CAMPAIGN_LEASE": "2", "INFOBOT_CAMPAIGN_RATE_SMS": "40"}
         settings = make_settings(tmp_path, **env)
