@@ -141,7 +141,8 @@ def run(
         time.sleep(0.2)
     if process.stdout is not None:
         samples["summary"] = 0.0
-        print("   ", process.stdout.read().strip().splitlines()[-1] if not kill_at else "(killed)")
+        lines = [line for line in process.stdout.read().splitlines() if line.startswith("campaign ")]
+        print("   ", lines[-1] if lines else f"(no summary: exit {process.returncode})")
     return samples
 
 
