@@ -119,7 +119,7 @@ def write_reach(
     for row in rows:
         totals[str(row["campaign"])].update({n: int(row[n]) for n in COLUMNS[4:]})  # type: ignore[call-overload]
     for campaign, total in totals.items():
-        names = ["targeted", "sent", "delivered", "read", "failed", "skipped", "optouts_7d"]
+        names = ["targeted", "sent", "delivered", "read", "failed", "skipped", "unknown", "optouts_7d"]
         fig, ax = plt.subplots(figsize=(8, 3.5))
         ax.barh(names[::-1], [total[n] for n in names][::-1], color="#0b5394")
         ax.set_title(f"campaign {campaign} — reach")
