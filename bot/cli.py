@@ -10,6 +10,7 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -81,7 +82,58 @@ def _parser() -> argparse.ArgumentParser:
     remove.add_argument("email")
     reset = staff.add_parser("reset", help="set a new password (read from stdin); the account's sessions end")
     reset.add_argument("email")
+    subscribers = sub.add_parser("subscribers", help="campaign subscribers").add_subparsers(
+        dest="subscribers_command", required=True
+    )
+    subscribers.add_parser("import", help="add opt-in subscribers from a CSV file").add_argument("file")
+    campaign = sub.add_parser("campaign", help="C4D campaigns").add_subparsers(
+        dest="campaign_command", required=True
+    )
+    send = campaign.add_parser("send", help="send a campaign file once per matching subscriber")
+    send.add_argument("file")
+    send.add_argument("--dry-run", action="store_true", help="print the audience per channel and language")
+    campaign.add_parser("worker", help="an arq worker that sends queued campaigns (needs REDIS_URL)")
     return parser
+
+
+def _cmd_subscribers(settings: Settings, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from bot.campaigns.runner import import_subscribers
+
+    try:
+        result = import_subscribers(settings, Path(args.file), sys.stdout)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    return 1 if result.bad else 0
+
+
+def _cmd_campaign(settings: Settings, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from redis.exceptions import RedisError
+
+    from bot.campaigns.runner import dry_run, run_worker, send
+    from bot.campaigns.spec import load_spec
+
+    try:
+        lease = float(os.environ.get("INFOBOT_CAMPAIGN_LEASE") or 15)
+    except ValueError as exc:
+        raise UsageError("INFOBOT_CAMPAIGN_LEASE must be a number of seconds") from exc
+    try:
+        if args.campaign_command == "worker":
+            asyncio.run(run_worker(settings, lease))
+        elif args.dry_run:
+            dry_run(settings, load_spec(Path(args.file)), sys.stdout)
+        else:
+            asyncio.run(send(settings, Path(args.file), sys.stdout, lease))
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    except (RedisError, ConnectionError) as exc:
+        raise UsageError(
+            f"Redis at REDIS_URL is not reachable ({exc.__class__.__name__}): nothing was sent"
+        ) from exc
+    return 0
 
 
 def _cmd_train(settings: Settings, args: argparse.Namespace) -> int:
@@ -269,11 +321,26 @@ def _cmd_report(settings: Settings, args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
     report = build_report(_database(settings), args.month, settings.content_dir)
-    files = write_report(report, Path(args.out))
+    files = write_report(report, Path(args.out)) + _campaign_reach(settings, args.month, Path(args.out))
     for name, value in report.tables["summary"]:
         print(f"{name}: {value}")
     print(f"{len(files)} files written to {args.out}")
     return 0
+
+
+def _campaign_reach(settings: Settings, month: str, out: Path) -> list[Path]:
+    """Campaigns created in the month: reach by country, language and channel (issue 16)."""
+    from bot.campaigns.reach import reach, write_reach
+    from bot.db import session_factory
+    from bot.reports.monthly import month_bounds
+
+    rows, failures = reach(session_factory(_database(settings)), *month_bounds(month))
+    for row in rows:
+        print(
+            f"campaign {row['campaign']} {row['country']} {row['language']} {row['channel']}: "
+            f"{row['targeted']} targeted, {row['sent']} sent, {row['delivered']} delivered"
+        )
+    return write_reach(rows, failures, out, month) if rows else []
 
 
 def _cmd_scam(settings: Settings, args: argparse.Namespace) -> int:
@@ -324,6 +391,8 @@ COMMANDS = {
     "train": _cmd_train,
     "nlu": _cmd_nlu,
     "staff": _cmd_staff,
+    "subscribers": _cmd_subscribers,
+    "campaign": _cmd_campaign,
 }
 
 

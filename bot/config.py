@@ -142,6 +142,68 @@ def _rate_limits(env: Mapping[str, str]) -> RateLimitSettings:
 
 
 @dataclass(frozen=True)
+class CampaignSettings:
+    """Senders and per-channel throughput of messages the bot starts (campaigns, issue 16).
+
+    Defaults are the providers' published limits: Twilio sends 1 message/s per long code
+    (twilio.com/en-us/changelog/rate-limits-for-multimedia-messaging--mms-), a WhatsApp sender 10
+    text messages/s unless raised, up to 50 (twilio.com/docs/whatsapp/best-practices-and-faqs),
+    Telegram about 30 messages/s overall and 1 per chat per second (core.telegram.org/bots/faq)."""
+
+    sms_from: str | None = None
+    """TWILIO_SMS_FROM: the number SMS campaigns come from (+E.164)."""
+    whatsapp_from: str | None = None
+    """TWILIO_WHATSAPP_FROM: the WhatsApp sender (`whatsapp:+E.164`)."""
+    messaging_service_sid: str | None = None
+    """TWILIO_MESSAGING_SERVICE_SID: a Messaging Service (MG...) used when no number is set."""
+    rate_sms: float = 1.0
+    """INFOBOT_CAMPAIGN_RATE_SMS: messages/s over all workers."""
+    rate_whatsapp: float = 10.0
+    """INFOBOT_CAMPAIGN_RATE_WHATSAPP."""
+    rate_telegram: float = 30.0
+    """INFOBOT_CAMPAIGN_RATE_TELEGRAM."""
+    attempts: int = 5
+    """INFOBOT_CAMPAIGN_ATTEMPTS: tries per recipient on 429/5xx/timeouts before it counts as failed."""
+
+    def rate(self, channel: str) -> float:
+        return float(getattr(self, f"rate_{channel}"))
+
+    def sender(self, channel: str) -> str | None:
+        """Who a campaign message on `channel` comes from (a number or a Messaging Service)."""
+        if channel == "whatsapp" and self.whatsapp_from:
+            return (
+                self.whatsapp_from
+                if self.whatsapp_from.startswith("whatsapp:")
+                else (f"whatsapp:{self.whatsapp_from}")
+            )
+        if channel == "sms" and self.sms_from:
+            return self.sms_from
+        return self.messaging_service_sid
+
+
+def _campaign_settings(env: Mapping[str, str]) -> CampaignSettings:
+    try:
+        rates = {
+            f"rate_{ch}": float(env.get(f"INFOBOT_CAMPAIGN_RATE_{ch.upper()}") or default)
+            for ch, default in (("sms", 1.0), ("whatsapp", 10.0), ("telegram", 30.0))
+        }
+        attempts = int(env.get("INFOBOT_CAMPAIGN_ATTEMPTS") or 5)
+    except ValueError as exc:
+        raise ConfigError(
+            f"INFOBOT_CAMPAIGN_RATE_* and INFOBOT_CAMPAIGN_ATTEMPTS are numbers ({exc})"
+        ) from exc
+    if min(rates.values()) <= 0 or attempts < 1:
+        raise ConfigError("INFOBOT_CAMPAIGN_RATE_* must be above 0 and INFOBOT_CAMPAIGN_ATTEMPTS at least 1")
+    return CampaignSettings(
+        sms_from=env.get("TWILIO_SMS_FROM") or None,
+        whatsapp_from=env.get("TWILIO_WHATSAPP_FROM") or None,
+        messaging_service_sid=env.get("TWILIO_MESSAGING_SERVICE_SID") or None,
+        attempts=attempts,
+        **rates,
+    )
+
+
+@dataclass(frozen=True)
 class Settings:
     root: Path
     rasa_url: str | None
@@ -180,6 +242,7 @@ class Settings:
     whatsapp_phone_number_id: str | None = None
     whatsapp_api_base: str | None = None
     """WHATSAPP_API_BASE: the Graph API base URL with its version (tests point it at a local fake)."""
+    campaigns: CampaignSettings = field(default_factory=CampaignSettings)
 
     @property
     def var_dir(self) -> Path:
@@ -260,4 +323,5 @@ class Settings:
             forwarded_allow_ips=env.get("FORWARDED_ALLOW_IPS") or "127.0.0.1,::1",
             rest_api_token=(env.get("REST_API_TOKEN") or None),
             rate_limits=_rate_limits(env),
+            campaigns=_campaign_settings(env),
         )

@@ -27,6 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.campaigns.subscribers import end_subscriptions, forget_subscriptions, subscribe
 from bot.db.models import AppliedEntry, ContactPreference, Escalation
 from bot.journal import Entry, Journal, in_file_thread
 from bot.records import PRIORITY, erase_person
@@ -94,6 +95,15 @@ def contact_preference(conversation_id: str, person: str, *, opted_out: bool, sy
     return Entry("contact_preference", data)
 
 
+def subscription(
+    conversation_id: str, person: str, channel: str, address: str, data: dict[str, object] | None
+) -> Entry:
+    """The person subscribed to alerts in conversation (`data`: country, topics, language,
+    consent_version), or ended them (`data` None)."""
+    fields = {"conversation_id": conversation_id, "person": person, "channel": channel, "address": address}
+    return Entry("subscription", {**fields, "alerts": data})
+
+
 def _aware(moment: dt.datetime) -> dt.datetime:
     """SQLite hands back naive datetimes for timezone-aware columns; they were written in UTC."""
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
@@ -119,7 +129,10 @@ def _apply_escalation(session: Session, entry: Entry) -> None:
 
 
 def _apply_preference(session: Session, entry: Entry) -> None:
-    """STOP and START: the newest word wins, whatever order the entries are applied in."""
+    """STOP and START: the newest word wins, whatever order the entries are applied in. A STOP also
+    ends every campaign subscription of the person (a START does not bring them back)."""
+    if entry.data["opted_out"]:
+        end_subscriptions(session, entry.data["person"], "stop", entry.written_at)
     row = session.get(ContactPreference, entry.data["person"])
     if row is None:
         opted_out = bool(entry.data["opted_out"])
@@ -132,6 +145,7 @@ def _apply_preference(session: Session, entry: Entry) -> None:
 
 def _apply_erasure(session: Session, entry: Entry) -> None:
     erase_person(session, entry.data["person"], entry.data["conversation_id"])
+    forget_subscriptions(session, entry.data["person"], entry.written_at)
     row = session.get(ContactPreference, entry.data["person"])
     if row is None:
         row = ContactPreference(person=entry.data["person"], opted_out=False, changed_at=LONG_AGO)
@@ -140,7 +154,32 @@ def _apply_erasure(session: Session, entry: Entry) -> None:
         row.erased_at = entry.written_at
 
 
+def _apply_subscription(session: Session, entry: Entry) -> None:
+    """Consent given in conversation, with its text version; a STOP written after it wins."""
+    data, person = entry.data, entry.data["person"]
+    if not data["alerts"]:
+        end_subscriptions(session, person, "changed", entry.written_at)
+        return
+    preference = session.get(ContactPreference, person)
+    if preference is not None and preference.opted_out and _aware(preference.changed_at) > entry.written_at:
+        return
+    alerts = data["alerts"]
+    subscribe(
+        session,
+        None,
+        person=person,
+        channel=data["channel"],
+        address=data["address"],
+        language=alerts["language"],
+        country=alerts["country"],
+        topics=alerts["topics"],
+        consent_version=alerts["consent_version"],
+        consented_at=entry.written_at,
+    )
+
+
 APPLY: dict[str, Callable[[Session, Entry], None]] = {
+    "subscription": _apply_subscription,
     "escalation": _apply_escalation,
     "contact_preference": _apply_preference,
     "erasure": _apply_erasure,

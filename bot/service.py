@@ -38,6 +38,8 @@ from bot.dialogue.engine import (
     respond,
 )
 from bot.dialogue.events import (
+    AlertsEnded,
+    AlertsSubscribed,
     ErasureRequested,
     EscalationRequested,
     OptedIn,
@@ -54,6 +56,7 @@ from bot.durable import (
     contact_preference,
     erasure,
     escalation,
+    subscription,
 )
 from bot.i18n import translate
 from bot.journal import Entry, Journal, in_file_thread
@@ -217,6 +220,9 @@ class ConversationService:
                     )
                 case ErasureRequested():
                     entries.append(erasure(cid, person, sync_store=not in_store))
+                case AlertsSubscribed() | AlertsEnded():  # consent to campaign alerts (issue 16)
+                    alerts = event.consented() if isinstance(event, AlertsSubscribed) else None
+                    entries.append(subscription(cid, person, inbound.channel, inbound.sender, alerts))
                 case OptedOut() | OptedIn():
                     contact.opted_out = isinstance(event, OptedOut)
                     entries.append(
@@ -244,7 +250,9 @@ class ConversationService:
                 turn,
                 messages=[sorry] if kept["erasure"] is Kept.LOST else [erasure_reply(to, lang, done=done)],
             )
-        if kept.get("contact_preference") is Kept.LOST and not in_store:
+        if kept.get("subscription") is Kept.LOST or (
+            kept.get("contact_preference") is Kept.LOST and not in_store
+        ):
             return replace(turn, messages=[sorry])
         if kept.get("escalation") is Kept.LOST:
             messages = [

@@ -45,11 +45,15 @@ class ChannelConfigError(ChannelError):
 class SendError(ChannelError):
     """Sending failed; `retryable` says whether trying again may help (5xx, timeouts)."""
 
-    def __init__(self, message: str, *, retryable: bool, code: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, retryable: bool, code: int | None = None, retry_after: float | None = None
+    ) -> None:
         super().__init__(message)
         self.retryable = retryable
         self.code = code
         """The provider's error code when it gave one (e.g. Twilio 63016: outside the WhatsApp window)."""
+        self.retry_after = retry_after
+        """Seconds the provider asked us to wait (Retry-After, Telegram's retry_after), when it said."""
 
 
 class ContactStopped(ChannelError):

@@ -227,9 +227,19 @@ class TelegramChannel:
                 sent = await self.bot.send_message(
                     int(message.recipient), text, parse_mode=ParseMode.HTML, reply_markup=keyboard
                 )
-            except (TelegramForbidden, TelegramBadRequest) as exc:
+            except TelegramForbidden as exc:  # the person blocked the bot (HTTP 403)
+                raise SendError(
+                    f"Telegram refused the message: {exc.message}", retryable=False, code=403
+                ) from exc
+            except TelegramBadRequest as exc:
                 raise SendError(f"Telegram refused the message: {exc.message}", retryable=False) from exc
-            except (RetryAfter, TimedOut, NetworkError) as exc:
+            except RetryAfter as exc:
+                wait = exc.retry_after
+                seconds = wait.total_seconds() if hasattr(wait, "total_seconds") else float(wait)
+                raise SendError(
+                    "Telegram asked to slow down (HTTP 429)", retryable=True, code=429, retry_after=seconds
+                ) from exc
+            except (TimedOut, NetworkError) as exc:
                 raise SendError(
                     f"Telegram could not be reached: {exc.__class__.__name__}", retryable=True
                 ) from exc

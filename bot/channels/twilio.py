@@ -9,15 +9,18 @@ whose scheme and client address uvicorn takes from X-Forwarded-* only from FORWA
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from aiohttp import ClientError
 from starlette.requests import Request
 from starlette.responses import Response
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
+from twilio.http.response import Response as TwilioResponse
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 from twilio.twiml.messaging_response import MessagingResponse
@@ -59,6 +62,23 @@ TWIML_REPLY_SECONDS = 8.0
 RETRY_AFTER_SECONDS = "5"
 OUTSIDE_WHATSAPP_WINDOW = 63016
 """Twilio's error when a free-form WhatsApp message is sent more than 24 hours after the person wrote."""
+
+
+RETRY_AFTER: ContextVar[float | None] = ContextVar("twilio_retry_after", default=None)
+"""The Retry-After of this task's last Twilio answer (TwilioRestException does not carry headers)."""
+
+
+class _RetryAfterClient(AsyncTwilioHttpClient):
+    """twilio's async client, remembering each answer's Retry-After for the task that asked."""
+
+    async def request(self, *args: Any, **kwargs: Any) -> TwilioResponse:
+        response = await super().request(*args, **kwargs)
+        value = (response.headers or {}).get("Retry-After")
+        try:
+            RETRY_AFTER.set(float(value) if value is not None else None)
+        except ValueError:  # an HTTP date: not used by Twilio's API; back off by our own schedule
+            RETRY_AFTER.set(None)
+        return response
 
 
 @dataclass(frozen=True)
@@ -255,21 +275,52 @@ class TwilioChannel:
         if not (self._sid and self._token):
             raise ChannelConfigError("TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are needed to send messages")
         if self._client is None:
-            self._client = Client(self._sid, self._token, http_client=AsyncTwilioHttpClient(timeout=10))
+            self._client = Client(self._sid, self._token, http_client=_RetryAfterClient(timeout=10))
             if self._api_base:
                 self._client.api.base_url = self._api_base.rstrip("/")
         return self._client
 
     async def send_body(self, kind: str, to: str, from_: str, body: str) -> SendResult:
         """One message through Twilio's REST API; errors carry their retry policy."""
+        return await self._create(kind, to, {"from_": from_, "body": body})
+
+    async def send_initiated(
+        self,
+        kind: str,
+        to: str,
+        sender: str,
+        *,
+        body: str | None = None,
+        content_sid: str | None = None,
+        variables: Mapping[str, str] | None = None,
+    ) -> SendResult:
+        """A message the bot starts (campaigns): from `sender`, a number (TWILIO_SMS_FROM,
+        TWILIO_WHATSAPP_FROM) or a Messaging Service (MG...); a text, or an approved WhatsApp template
+        (Content API: ContentSid + ContentVariables) for someone outside the 24-hour window."""
+        params: dict[str, Any] = (
+            {"messaging_service_sid": sender} if sender.startswith("MG") else {"from_": sender}
+        )
+        if self._public_base:  # delivered / read / failed come back to bot/webhooks.py twilio_status
+            params["status_callback"] = f"{self._public_base}/webhooks/twilio/status"
+        if content_sid:
+            params.update(content_sid=content_sid, content_variables=json.dumps(dict(variables or {})))
+        else:
+            params["body"] = body or ""
+        return await self._create(kind, to, params)
+
+    async def _create(self, kind: str, to: str, params: dict[str, Any]) -> SendResult:
         prefix = WHATSAPP_PREFIX if kind == "whatsapp" else ""
+        RETRY_AFTER.set(None)
         try:
-            created = await self._rest().messages.create_async(to=f"{prefix}{to}", from_=from_, body=body)
+            created = await self._rest().messages.create_async(to=f"{prefix}{to}", **params)
         except TwilioRestException as exc:
             retryable = exc.status >= 500 or exc.status == 429
             code = f" (Twilio error {exc.code})" if exc.code else ""
             raise SendError(
-                f"Twilio refused the message: HTTP {exc.status}{code}", retryable=retryable, code=exc.code
+                f"Twilio refused the message: HTTP {exc.status}{code}",
+                retryable=retryable,
+                code=exc.code,
+                retry_after=RETRY_AFTER.get(),
             ) from exc
         except (ClientError, TimeoutError) as exc:
             raise SendError(f"Twilio could not be reached: {exc.__class__.__name__}", retryable=True) from exc

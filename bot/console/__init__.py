@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bot.config import Settings
 from bot.console import (
     admin,
+    campaigns,
     content_edit,
     conversation,
     editor,
@@ -86,6 +87,10 @@ def routes() -> list[Route]:
         Route("/recent", recent.recent_page),
         Route("/recent/open", recent.open_for_person, methods=["POST"]),
         Route("/scams", scams.scams_page),
+        Route("/campaigns", campaigns.campaigns_page),
+        Route("/campaigns", campaigns.compose, methods=["POST"]),
+        Route("/campaigns/{campaign_id}", campaigns.campaign_page),
+        Route("/campaigns/{campaign_id}/approve", campaigns.approve, methods=["POST"]),
         Route("/dead-letters", letters.dead_letters),
         Route("/dead-letters/{letter_id:int}/retry", letters.retry, methods=["POST"]),
         Route("/content", editor.preview),

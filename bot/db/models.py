@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -314,3 +314,74 @@ class NluRetrain(Base):
     """JSON: accuracy and wrong-answer rate per language, before and after."""
     swapped: Mapped[bool] = mapped_column(Boolean, default=False)
     model: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class Subscription(Base):
+    """One person's opt-in to campaign alerts (issue 16): consent with the text version they agreed to.
+
+    `address` is the one copy of the phone number / chat id campaigns need to reach the person; reports
+    and logs use `person` (the keyed pseudonym of `<channel>:<address>`) only."""
+
+    __tablename__ = "subscriptions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person: Mapped[str] = mapped_column(String(40), unique=True)
+    channel: Mapped[str] = mapped_column(String(20), index=True)
+    """whatsapp, sms or telegram (the conversation channel)."""
+    address: Mapped[str] = mapped_column(String(128))
+    """As the channel's conversation id writes it: `+50688887777`, a Telegram chat id."""
+    language: Mapped[str] = mapped_column(String(2), index=True)
+    country: Mapped[str] = mapped_column(String(2), index=True)
+    topics: Mapped[str] = mapped_column(String(200))
+    """`;`-separated alert topics (bot/campaigns/topics.py)."""
+    consent_version: Mapped[str] = mapped_column(String(20))
+    consented_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    source: Mapped[str] = mapped_column(String(20), default="conversation")
+    """conversation or import."""
+    active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    end_reason: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    """stop (the person wrote STOP), carrier_stop (Twilio 21610), blocked (Telegram 403), changed."""
+
+
+class Campaign(Base):
+    """A broadcast: its spec (audience, messages, WhatsApp templates) as JSON, and who approved it."""
+
+    __tablename__ = "campaigns"
+    id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    spec: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    """draft, approved, sending, done."""
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    approved_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    scheduled_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class CampaignRecipient(Base):
+    """One (campaign, subscriber): the idempotency key that makes sending exactly-once, and its outcome.
+
+    pending → claimed (a worker's token until `claimed_until`) → sending → sent | failed | skipped;
+    `sending` left behind by a dead worker becomes `unknown` (never sent twice; counted)."""
+
+    __tablename__ = "campaign_recipients"
+    __table_args__ = (Index("ix_campaign_recipients_work", "campaign_id", "status"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id", ondelete="CASCADE"))
+    person: Mapped[str] = mapped_column(String(40), index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    language: Mapped[str] = mapped_column(String(2))
+    country: Mapped[str] = mapped_column(String(2))
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    reason: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    """Why failed or skipped: `twilio_21610`, `telegram_403`, `outside_window_no_template`, `opted_out`..."""
+    template: Mapped[bool] = mapped_column(Boolean, default=False)
+    claim_token: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    claimed_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    not_before: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    """A retry's earliest time (backoff, Retry-After)."""
+    provider_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)

@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass, field, replace
 
 from bot.content.library import ContentLibrary
-from bot.dialogue import location, media, referral, replies
+from bot.dialogue import alerts, location, media, referral, replies
 from bot.dialogue.events import (
     Answered,
     ContentMissing,
@@ -137,6 +137,8 @@ def respond(
         lead = translate(lang, "I can only read text. Write your question, or 0 to talk to a person.")
         return _finish(ctx, [replies.say(ctx.to, lang, lead)])
     st.language = choose_language(st.language, parse)
+    if (subscribing := alerts.respond(st, inbound, ctx.turn.events)) is not None:
+        return _finish(ctx, subscribing)
     payload = _choice_payload(st, text)
     if payload is None and parse.intent != "emergency":  # "me quieren matar en Tapachula" is not a place
         payload = _awaited_answer(st, parse)
@@ -202,7 +204,7 @@ def escalation_not_passed(to: str, lang: str) -> OutboundMessage:
 
 def _opt_out(ctx: _Ctx, parse: NluResult) -> Turn:
     if not ctx.stopped:
-        ctx.stopped = True
+        ctx.stopped, ctx.st.alerts = True, {}  # STOP ends every subscription (bot/durable.py)
         lang = ctx.st.language or parse.language
         text = translate(lang, "You will not receive more messages from us. Write START to talk again.")
         ctx.turn.messages.append(replies.say(ctx.to, lang, text))

@@ -8,7 +8,7 @@ the recorder (bot/records.py) counts the rest. `name` is the stable label used i
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 
 @dataclass(frozen=True)
@@ -161,3 +161,31 @@ class ReferralDisaggregated(DialogueEvent):
     code: str
     sex: str | None = None
     age: str | None = None
+
+
+@dataclass(frozen=True)
+class AlertsSubscribed(DialogueEvent):
+    """Consent to campaign alerts (issue 16): journaled before the person is told they are subscribed."""
+
+    name: ClassVar[str] = "alerts_subscribed"
+    country: str
+    topics: tuple[str, ...]
+    language: str
+    consent_version: str
+
+    def consented(self) -> dict[str, Any]:
+        """What the subscription keeps (bot/campaigns/subscribers.py)."""
+        return {
+            "country": self.country,
+            "topics": list(self.topics),
+            "language": self.language,
+            "consent_version": self.consent_version,
+        }
+
+
+@dataclass(frozen=True)
+class AlertsEnded(DialogueEvent):
+    """The person stopped their alerts (STOP, which ends everything, is OptedOut)."""
+
+    name: ClassVar[str] = "alerts_ended"
+    reason: str

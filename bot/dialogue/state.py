@@ -34,6 +34,10 @@ class ConversationState:
     """The last offer the person asked us to check, personal data masked, kept until reported."""
     last_verdict: str | None = None
     last_signals: list[str] = field(default_factory=list)
+    alerts: dict[str, Any] = field(default_factory=dict)
+    """The person's campaign alerts as they chose them ({country, topics}); SQL's subscriptions decide."""
+    alerts_draft: dict[str, Any] = field(default_factory=dict)
+    """Country and topics chosen so far while subscribing (bot/dialogue/alerts.py)."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
