@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import CursorResult, delete, update
+from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -108,6 +108,12 @@ def _said(inbound: InboundMessage) -> str:
     if inbound.text or (inbound.location is None and inbound.attachment is None):
         return inbound.text
     return "[location]" if inbound.location is not None else f"[{inbound.attachment.kind}]"  # type: ignore[union-attr]
+
+
+def _waits_for_staff(session: Session, person: str) -> bool:
+    """An escalation of the person is queued or claimed: what they send now is for the agent too."""
+    waiting = select(Escalation.id).where(Escalation.person == person, Escalation.status != "closed")
+    return session.scalar(waiting.limit(1)) is not None
 
 
 def _media_reference(person: str, inbound: InboundMessage, event: AttachmentForStaff) -> MediaReference:
@@ -214,7 +220,9 @@ class SqlRecorder:
                         text=self._mask(inbound.text),
                     )
                 )
-            if isinstance(event, AttachmentForStaff):
+            if isinstance(event, AttachmentForStaff) and (
+                state.handed_over or _waits_for_staff(session, person)
+            ):
                 session.add(_media_reference(person, inbound, event))
             if isinstance(event, ScamReported):
                 session.add(

@@ -175,6 +175,8 @@ def _not_text(ctx: _Ctx, parse: NluResult) -> Turn:
         )
     assert ctx.inbound.attachment is not None
     answer = media.reply(ctx.to, ctx.lang, ctx.inbound.attachment, ctx.turn.events)
+    if shown := media.for_staff(ctx.inbound.attachment):  # kept if an escalation waits (bot/records.py)
+        ctx.turn.events.append(shown)
     return _finish(ctx, answer) if answer else ctx.turn
 
 

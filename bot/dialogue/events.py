@@ -81,8 +81,9 @@ class AttachmentReceived(DialogueEvent):
 
 @dataclass(frozen=True)
 class AttachmentForStaff(DialogueEvent):
-    """A voice note or file in a conversation staff hold: its provider reference is kept for the console
-    (bot/records.py, media_references), under the transcript's retention and erasure."""
+    """A voice note or file staff may need: its provider reference is kept for the console (bot/records.py,
+    media_references) when staff hold the conversation or an escalation of the person waits for them,
+    under the transcript's retention and erasure; otherwise it is dropped."""
 
     name: ClassVar[str] = "attachment_for_staff"
     kind: str

@@ -141,6 +141,30 @@ def test_a_whatsapp_voice_note_in_a_held_conversation_plays_for_the_agent(wired:
     assert not [r for r in wired.twilio.requests if r.method == "POST" and "Messages.json" in r.path]
 
 
+def test_a_voice_note_sent_while_the_escalation_waits_is_kept_for_the_agent(wired: Wired) -> None:
+    """Someone who asked for a person explains by voice before an agent claims: the bot answers kindly
+    (it reads text only) and the agent who then opens the conversation can play it."""
+    voice = payload("twilio", "whatsapp_voice")
+    before = {**voice, "From": "whatsapp:+50255550001", "MessageSid": "SM" + "a" * 32}
+    wired.whatsapp(before)  # no escalation yet: not kept
+    for n, text in enumerate(("hola", "0")):
+        text_message = {**voice, "Body": text, "NumMedia": "0", "MessageSid": f"SM{n:032d}"}
+        wired.whatsapp(text_message | {"MessageType": "text"})
+    wired.whatsapp(voice)  # queued, not yet claimed
+    with wired.sessions()() as session:
+        kept = session.scalars(select(MediaReference)).all()
+    assert len(kept) == 1 and kept[0].kind == "voice"
+    escalation = wired.escalation_of("whatsapp")
+    log_in(wired.client, "agent@example.org")
+    wired.claim(escalation.id)
+    page = wired.client.get(f"/console/conversations/{escalation.id}").text
+    prefix = f'<audio controls preload="none" src="/console/conversations/{escalation.id}/media/'
+    assert prefix in page
+    media_id = page.split(prefix)[1].split('"')[0]
+    played = wired.client.get(f"/console/conversations/{escalation.id}/media/{media_id}")
+    assert played.status_code == 200 and played.content == VOICE
+
+
 def test_the_voice_note_is_refused_to_anyone_not_logged_in(wired: Wired, tmp_path: Path) -> None:
     escalation_id, media_id = held_whatsapp_voice_note(wired)
     url = f"/console/conversations/{escalation_id}/media/{media_id}"
