@@ -224,12 +224,14 @@ async def schedule_forever(settings: Settings, sessions: sessionmaker[Session]) 
 
 
 async def run_worker(settings: Settings, lease: float = 15.0) -> None:
-    """`infobot campaign worker`: a long-running arq worker (needs REDIS_URL)."""
-    if not settings.redis_url:
-        raise SpecError("REDIS_URL is not set: without Redis, `infobot campaign send` sends in process")
+    """`infobot campaign worker`: a long-running arq worker with REDIS_URL; without it, one process that
+    sends the campaigns approved in the console itself, when their time comes."""
     logging.getLogger("arq.worker").setLevel(logging.INFO)
     logging.getLogger("bot.campaigns").setLevel(logging.INFO)  # one line per job started and finished
     sessions = database(settings)
+    if not settings.redis_url:
+        await _run_in_process(settings, sessions, lease)
+        return
     redis = aioredis.Redis.from_url(settings.redis_url)
     try:
         async with Wiring(settings, sessions, redis).worker(lease) as worker:
@@ -242,6 +244,33 @@ async def run_worker(settings: Settings, lease: float = 15.0) -> None:
                 await arq.close()
     finally:
         await redis.aclose()
+
+
+async def _run_in_process(settings: Settings, sessions: sessionmaker[Session], lease: float) -> None:
+    """The in-process default: due campaigns are frozen (once: `prepare` moves them to sending) and sent
+    here, one after another; a restarted worker resumes a campaign left in `sending` (claims in SQL)."""
+    log = logging.getLogger(__name__)
+    async with Wiring(settings, sessions, None).worker(lease) as worker:
+        print(f"campaign worker {worker.token[:8]} ready (in process: REDIS_URL is not set)", flush=True)
+        while True:
+            try:
+                for spec, approver in await asyncio.to_thread(due, sessions):
+                    await asyncio.to_thread(prepare, sessions, spec, approver)
+                    log.info("campaign %s: scheduled time reached, sending in process", spec.id)
+                for campaign_id in await asyncio.to_thread(sending, sessions):
+                    await worker.run(campaign_id)
+                    await sql(claims.recover, sessions, campaign_id)
+                    await asyncio.to_thread(_mark_done, sessions, campaign_id)
+                    log.info("campaign %s: every recipient final", campaign_id)
+            except SQLAlchemyError as exc:
+                log.error("scheduled campaigns not checked (%s)", exc.__class__.__name__)
+            await asyncio.sleep(SCHEDULE_SECONDS)
+
+
+def sending(sessions: sessionmaker[Session]) -> list[str]:
+    """Campaigns whose audience is frozen and not yet final (a restart resumes them)."""
+    with sessions() as session:
+        return list(session.scalars(select(Campaign.id).where(Campaign.status == "sending")))
 
 
 async def _wait_final(sessions: sessionmaker[Session], campaign_id: str, total: int, out: TextIO) -> None:
@@ -262,6 +291,13 @@ def _bar(status: Counter[str], total: int, out: TextIO) -> None:
     print(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end="", file=out, flush=True)
 
 
+def _mark_done(sessions: sessionmaker[Session], campaign_id: str) -> None:
+    with sessions.begin() as session:
+        row = session.get(Campaign, campaign_id)
+        if row is not None:
+            row.status = "done"
+
+
 def _summary(sessions: sessionmaker[Session], campaign_id: str, out: TextIO) -> Counter[str]:
     status = claims.progress(sessions, campaign_id)
     print(
@@ -271,8 +307,5 @@ def _summary(sessions: sessionmaker[Session], campaign_id: str, out: TextIO) -> 
     )
     for (kind, reason), n in sorted(claims.reasons(sessions, campaign_id).items()):
         print(f"  {kind} {reason}: {n}", file=out)
-    with sessions.begin() as session:
-        row = session.get(Campaign, campaign_id)
-        if row is not None:
-            row.status = "done"
+    _mark_done(sessions, campaign_id)
     return status

@@ -5,6 +5,7 @@ the free-form text."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import os
 import signal
 import subprocess
@@ -15,10 +16,11 @@ import redis
 from sqlalchemy import select
 
 from bot.campaigns.runner import database
+from bot.campaigns.spec import load_spec
 from bot.campaigns.subscribers import subscribe
 from bot.campaigns.worker import IN_FLIGHT
 from bot.config import PROJECT_ROOT, Settings
-from bot.db.models import CampaignRecipient
+from bot.db.models import Campaign, CampaignRecipient
 from bot.state.record import Contact, StoredConversation, write_conversation
 from bot.state.redis_store import RedisStore
 from tests.campaigns.conftest import TEMPLATE_SID, fresh_schema, provider_env
@@ -147,3 +149,42 @@ def test_two_workers_share_a_campaign_through_redis(tmp_path: Path) -> None:
         assert "ContentSid" not in by_to[wa[1]] and by_to[wa[1]]["Body"] == "Biwo a louvri pou paspò."
         assert wa[0] not in by_to  # French, outside the window, no French template: skipped
         redis.Redis.from_url(redis_url).flushdb()
+
+
+def test_without_redis_the_worker_sends_a_campaign_approved_in_the_console_once(tmp_path: Path) -> None:
+    """The in-process default: no REDIS_URL, and `infobot campaign worker` still sends what editors
+    approved and scheduled in the console, once each, then marks the campaign done."""
+    with campaign_fake() as fake:
+        env = provider_env(fake, f"sqlite:///{tmp_path}/c.db", tmp_path)
+        env.pop("REDIS_URL", None)
+        settings = make_settings(tmp_path, **env)
+        addresses = subscribers(settings, 6)
+        (tmp_path / "c.yml").write_text(CAMPAIGN)
+        spec = load_spec(tmp_path / "c.yml")
+        with database(settings).begin() as session:
+            past = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+            session.add(
+                Campaign(
+                    id=spec.id,
+                    spec=spec.to_json(),
+                    status="approved",
+                    created_by="editor@example.org",
+                    approved_by="admin@example.org",
+                    scheduled_at=past,
+                )
+            )
+        worker = start(["campaign", "worker"], {k: v for k, v in env.items() if k != "REDIS_URL"})
+        try:
+            assert worker.stdout is not None and "in process" in worker.stdout.readline()
+            deadline = time.monotonic() + 90
+            status = "approved"
+            while time.monotonic() < deadline and status != "done":
+                time.sleep(0.2)
+                with database(settings)() as session:
+                    row = session.get(Campaign, spec.id)
+                    status = row.status if row is not None else "missing"
+        finally:
+            worker.send_signal(signal.SIGTERM)
+            worker.wait(timeout=30)
+        assert status == "done"
+        assert fake.per_address() == dict.fromkeys(addresses, 1)
