@@ -46,8 +46,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from bot.channels.base import too_many
-from bot.channels.twilio import TwilioChannel
+from bot.channels.base import ignored, too_many
 from bot.config import RateLimitSettings, Settings
 from bot.metrics import RATE_LIMITED
 from bot.privacy import derive_key, pseudonymise
@@ -89,9 +88,7 @@ def _too_many_logins(retry_after: int) -> Response:
 
 OWN_ROUTES: Mapping[tuple[str, str], Guarded] = {
     ("POST", "/webhooks/rest/outbox"): Guarded("rest_outbox", lambda r: r.outbox_address, too_many),
-    ("POST", "/webhooks/twilio/status"): Guarded(
-        "twilio_status", lambda r: r.provider_address, TwilioChannel.refuse_flood
-    ),
+    ("POST", "/webhooks/twilio/status"): Guarded("twilio_status", lambda r: r.provider_address, ignored),
     ("POST", "/console/login"): Guarded("console_login", lambda r: r.login_address, _too_many_logins),
 }
 """The routes that are not a channel's webhook; each channel declares its own budget (`guarded_routes`)."""
