@@ -16,7 +16,7 @@ from functools import cache
 
 from bot.scam.lexicon import Matcher
 from bot.scam.rules import RuleFindings
-from bot.scam.text import Text
+from bot.scam.text import Text, prepare
 
 # Phrases are matched on the normalised words view (lowercase, no accents, punctuation as spaces).
 _LISTS: dict[str, list[str]] = {
@@ -555,6 +555,11 @@ warning weighs differently from an amount alone, which single linear weights can
 @cache
 def _matchers() -> dict[str, Matcher]:
     return {name: Matcher.build(phrases) for name, phrases in _LISTS.items()}
+
+
+def names_a_scam(text: str) -> bool:
+    """Whether the text names a fraud or a lie ("estafa", "arnaque", "eskwokri", "scam")."""
+    return bool(_matchers()["frame:names_scam"].find(prepare(text).words, []))
 
 
 def cue_tokens(prepared: Text, findings: RuleFindings, official_links: int = 0) -> list[str]:

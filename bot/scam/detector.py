@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from bot import LANGUAGES
 from bot.config import PROJECT_ROOT
+from bot.scam.cues import names_a_scam
 from bot.scam.features import Prepared, prepare_message
 from bot.scam.lexicon import Lexicon, default_lexicon
 from bot.scam.model import Row, ScamModel
@@ -22,6 +23,23 @@ from bot.scam.verdict import Verdict, verdict_for
 from bot.vocab.text import MAX_MESSAGE_CHARS
 
 MAX_CHARS = MAX_MESSAGE_CHARS
+_QUESTION_CLAUSE = re.compile(r"[^.!?\n,;:]*\?+")
+OWN_QUESTION_WORDS = 7
+"""A question this short that names a scam ("c'est une arnaque ?", "is this a scam?") is the person asking
+about the offer, not part of it; warnings name the scam in statements."""
+
+
+def without_own_question(text: str) -> str:
+    """The offer without the person's own "is this a scam?": a warning's cue must not mute the offer they
+    ask about. A message that is nothing but the question is left as it is."""
+    kept = text
+    for match in _QUESTION_CLAUSE.finditer(text):
+        clause = match.group(0)
+        if len(clause.split()) <= OWN_QUESTION_WORDS and names_a_scam(clause):
+            kept = kept.replace(clause, " ", 1)
+    return kept if kept.strip(" ?¿!¡.,;:") else text
+
+
 """Only the first 4,096 characters are read (the longest message a channel passes on): work stays bounded."""
 GENERIC_SIGNAL = "looks_like_known_scams"
 """Shown when the model flags a message whose fraud pattern it cannot name with confidence."""
@@ -81,7 +99,7 @@ def assess(
     """Check one message for signs of fraud. `language` (es/en/fr/ht) is detected when not given."""
     lex = lexicon or default_lexicon()
     model = default_model()
-    item = prepare_message(text[:MAX_CHARS], lex)
+    item = prepare_message(without_own_question(text[:MAX_CHARS]), lex)
     row = model.row(item)  # once, for the verdict and the pattern
     score = model.probability(item, row)
     verdict = verdict_for(score)

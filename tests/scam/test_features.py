@@ -3,6 +3,8 @@ and the pairs of cues — each seen on the message it is meant for, and bounded 
 
 from __future__ import annotations
 
+import pytest
+
 from bot.scam import assess
 from bot.scam.features import QUOTED_PREFIX, Prepared, prepare_message
 from bot.scam.lexicon import default_lexicon
@@ -74,3 +76,35 @@ def test_hostile_quote_characters_keep_every_word_once() -> None:
     hostile = (('"' + "a " * 150) * 10 + '"«»“”„' * 300)[:4096]
     item = _prepared(hostile)
     assert len(item.word_doc.split()) == len(item.words.split())
+
+
+@pytest.mark.parametrize(
+    ("lang", "offer", "question"),
+    [
+        (
+            "es",
+            "me piden 200 dolares por una cita en migracion, pago urgente por whatsapp",
+            "¿es una estafa?",
+        ),
+        (
+            "en",
+            "they ask me 200 dollars for an immigration appointment, urgent payment by whatsapp",
+            "is this a scam?",
+        ),
+        (
+            "fr",
+            "on me demande 200 dollars pour un rendez-vous à l'immigration, paiement urgent",
+            "c'est une arnaque ?",
+        ),
+        ("ht", "yo mande m 200 dola pou yon randevou imigrasyon, fok mwen peye vit", "eske se yon eskwokri?"),
+    ],
+)
+def test_the_persons_own_is_this_a_scam_question_does_not_mute_the_offer(
+    lang: str, offer: str, question: str
+) -> None:
+    """People ask "is this a scam?" about the offer they paste: that question is not a warning."""
+    alone = assess(offer, lang).verdict
+    assert alone != "no_signs"
+    assert assess(f"{offer}, {question}", lang).verdict == alone
+    assert assess(f"{question} {offer}", lang).verdict == alone
+    assert assess(question, lang).verdict == "no_signs"  # a bare question: no offer to assess
