@@ -121,9 +121,8 @@ def service(tmp_path: Path) -> Iterator[Service]:
 
 
 def retry_after(response: Any) -> int:
-    value = int(response.headers["retry-after"])
-    assert 1 <= value <= 60
-    return value
+    """The Retry-After header as whole seconds (its absence or a non-number fails the test)."""
+    return int(response.headers["retry-after"])
 
 
 def test_300_emergencies_from_300_made_up_senders_on_one_client_are_mostly_refused(service: Service) -> None:
@@ -132,7 +131,10 @@ def test_300_emergencies_from_300_made_up_senders_on_one_client_are_mostly_refus
     codes = [a.status_code for a in answers]
     assert set(codes) == {200, 429}
     assert codes.count(429) >= 240 and codes.index(429) == 60  # 60 a minute per address, then refused
-    assert all(retry_after(a) for a in answers if a.status_code == 429)
+    waits = [retry_after(a) for a in answers if a.status_code == 429]
+    assert all(1 <= wait <= 60 for wait in waits)  # within the one-minute window, never "retry now"
+    # a refused request does not count: the wait only shrinks as the window moves on, it is never extended
+    assert all(later <= earlier for earlier, later in zip(waits, waits[1:], strict=False))
     assert "too many requests" in answers[-1].json()["error"]
     assert dropped("rest", "address") - before == codes.count(429)
     # another client, and the flooding client's own web chat person elsewhere, are not affected
@@ -223,7 +225,7 @@ def test_console_logins_are_limited_per_address_before_any_password_is_checked(s
         for _ in range(21)
     ]
     assert 429 not in [a.status_code for a in answers[:20]] and answers[20].status_code == 429
-    assert retry_after(answers[20]) and "Too many login attempts" in answers[20].text
+    assert 1 <= retry_after(answers[20]) <= 60 and "Too many login attempts" in answers[20].text
     assert service.client.get("/console/login", headers={CLIENT_HEADER: "203.0.113.50"}).status_code == 200
     other = service.client.post("/console/login", data=form, headers={CLIENT_HEADER: "203.0.113.51"})
     assert other.status_code != 429
