@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import re
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+import uvicorn
 from httpx import Response
 from starlette.testclient import TestClient
 
@@ -16,6 +20,7 @@ from bot.app import create_app
 from bot.config import Settings
 from bot.console.accounts import add_staff
 from bot.db import make_engine, migrate
+from bot.nlu.server import free_port
 from tests.helpers.app import make_settings
 
 PASSWORD = "correct horse battery staple"
@@ -91,3 +96,21 @@ def console_for(tmp_path: Path, **env: str) -> Iterator[Console]:
 @pytest.fixture
 def console(tmp_path: Path) -> Iterator[Console]:
     yield from console_for(tmp_path)
+
+
+@contextmanager
+def served_in_thread(app: Any, seconds: float = 120) -> Iterator[str]:
+    """The real app under uvicorn on a free loopback port, for a real browser; its base URL."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + seconds
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "the app did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(30)

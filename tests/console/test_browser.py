@@ -9,7 +9,6 @@ import itertools
 import json
 import os
 import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -18,13 +17,12 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from playwright.sync_api import Page, expect, sync_playwright
 
 from bot.app import create_app
 from bot.config import PROJECT_ROOT
 from tests.channels.conftest import TELEGRAM_SECRET, TELEGRAM_TOKEN, payload
-from tests.console.conftest import PASSWORD, create_staff
+from tests.console.conftest import PASSWORD, create_staff, served_in_thread
 from tests.helpers.app import make_settings
 from tests.helpers.fake_provider import FakeProvider, serve, telegram_responder
 
@@ -98,17 +96,8 @@ def live(rasa_url: str, tmp_path: Path) -> Iterator[Live]:
             TELEGRAM_API_BASE=f"{telegram_api.url}/bot",
         )
         create_staff(settings, "agent@example.org", "agent")
-        port = free_port()
-        config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-        server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        wait_for(lambda: server.started, 120)
-        try:
-            yield Live(f"http://127.0.0.1:{port}", telegram_api)
-        finally:
-            server.should_exit = True
-            thread.join(30)
+        with served_in_thread(create_app(settings)) as url:
+            yield Live(url, telegram_api)
 
 
 @pytest.fixture

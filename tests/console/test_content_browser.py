@@ -4,18 +4,16 @@ the other languages show "needs update", and a rollback restores the old answer.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from bot.app import create_app
 from bot.nlu.server import free_port
-from tests.console.conftest import PASSWORD, create_staff
+from tests.console.conftest import PASSWORD, create_staff, served_in_thread
 from tests.console.test_browser import CHROMIUM, CHROMIUM_ARGS, DOCS, wait_for
 from tests.helpers.app import make_settings
 
@@ -28,18 +26,8 @@ def server(tmp_path: Path) -> Iterator[str]:
     settings = make_settings(tmp_path, RASA_URL=f"http://127.0.0.1:{free_port()}")  # payloads need no NLU
     create_staff(settings, "ana@example.org", "editor")
     create_staff(settings, "beto@example.org", "editor")
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    wait_for(lambda: server.started, 120)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(30)
+    with served_in_thread(create_app(settings)) as url:
+        yield url
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from __future__ import annotations
 import copy
 import io
 import json
-import threading
 import wave
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,13 +15,12 @@ from urllib.parse import unquote
 
 import httpx
 import pytest
-import uvicorn
 from playwright.sync_api import Page, expect, sync_playwright
 
 from bot.app import create_app
 from tests.channels.conftest import TELEGRAM_SECRET, TELEGRAM_TOKEN, payload
-from tests.console.conftest import NO_RASA, PASSWORD, create_staff
-from tests.console.test_browser import CHROMIUM, CHROMIUM_ARGS, free_port, wait_for
+from tests.console.conftest import NO_RASA, PASSWORD, create_staff, served_in_thread
+from tests.console.test_browser import CHROMIUM, CHROMIUM_ARGS, wait_for
 from tests.helpers.app import make_settings
 from tests.helpers.fake_provider import Recorded, serve, telegram_responder
 
@@ -80,18 +78,8 @@ def live(tmp_path: Path) -> Iterator[str]:
             TELEGRAM_API_BASE=f"{fake.url}/bot",
         )
         create_staff(settings, "agent@example.org", "agent")
-        port = free_port()
-        server = uvicorn.Server(
-            uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-        )
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        wait_for(lambda: server.started, 120)
-        try:
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            server.should_exit = True
-            thread.join(30)
+        with served_in_thread(create_app(settings)) as url:
+            yield url
 
 
 @pytest.fixture
