@@ -2,9 +2,10 @@
 
 A worker claims a batch (status `claimed`, its token, a lease it renews while alive), marks a few
 `sending` just before the provider call, and completes them after. A worker that dies loses its
-lease: its `claimed` rows go back to `pending` (never sent, so another worker sends them), its
-`sending` rows become `unknown` — the provider may have taken them, so they are never sent again
-(at most the few in flight at the moment of the crash; counted in the summary).
+lease: its `claimed` rows go back to `pending` (never sent, so another worker sends them); its
+`sending` rows go back to `pending` *in doubt* (`in_doubt_since`): the provider may have taken them,
+so the next worker asks the provider before sending again (delivery.py). Only where the provider
+cannot say (Telegram) does a recipient in doubt end as `unknown`: never sent twice, counted.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ class Claimed:
     attempts: int
     reachable: bool
     """The subscription is still active and the person has not opted out since the audience was frozen."""
+    in_doubt_since: dt.datetime | None = None
+    """An earlier send may have reached the provider (crash mid-send, timeout): since when (UTC)."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,8 @@ class Outcome:
     provider_id: str | None = None
     template: bool = False
     retry_at: dt.datetime | None = None
+    in_doubt_since: dt.datetime | None = None
+    """A retry after an ambiguous failure (the provider may have taken it): check before sending."""
 
 
 def claim(
@@ -80,16 +85,23 @@ def claim(
             return []
         rows = session.execute(
             select(R.id, R.person, R.channel, R.language, Subscription.address, R.attempts)
-            .add_columns(Subscription.active, ContactPreference.opted_out)
+            .add_columns(Subscription.active, ContactPreference.opted_out, R.in_doubt_since)
             .join(Subscription, Subscription.id == R.subscription_id)
             .outerjoin(ContactPreference, ContactPreference.person == R.person)
             .where(R.id.in_(ids))
             .order_by(R.id)
         ).all()
     return [
-        Claimed(rid, person, ch, lang, address, attempts, bool(active) and not opted_out)
-        for rid, person, ch, lang, address, attempts, active, opted_out in rows
+        Claimed(rid, person, ch, lang, address, attempts, bool(active) and not opted_out, _utc(doubt))
+        for rid, person, ch, lang, address, attempts, active, opted_out, doubt in rows
     ]
+
+
+def _utc(moment: dt.datetime | None) -> dt.datetime | None:
+    """SQLite gives back naive datetimes for timezone-aware columns: they were written in UTC."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=dt.UTC)
 
 
 def mark_sending(sessions: sessionmaker[Session], token: str, ids: list[int]) -> set[int]:
@@ -112,6 +124,8 @@ def complete(sessions: sessionmaker[Session], token: str, outcomes: list[Outcome
             values: dict[str, object] = {"status": o.status, "reason": o.reason, "updated_at": now}
             if o.status == "pending":
                 values.update(not_before=o.retry_at, attempts=R.attempts + 1, claim_token=None)
+                if o.in_doubt_since is not None:
+                    values["in_doubt_since"] = func.coalesce(R.in_doubt_since, o.in_doubt_since)
             else:
                 values.update(provider_id=o.provider_id, template=o.template)  # the token says who sent it
                 if o.status in ("sent", "failed"):
@@ -153,7 +167,8 @@ def release(sessions: sessionmaker[Session], campaign_id: str, channel: str, tok
 
 
 def recover(sessions: sessionmaker[Session], campaign_id: str) -> tuple[int, int]:
-    """Leases of dead workers: claimed → pending, sending → unknown. Returns (requeued, unknown)."""
+    """Leases of dead workers: claimed → pending; sending → pending in doubt since it was marked (the
+    provider is asked before it is sent again). Returns (requeued, in doubt)."""
     now = _now()
     expired = and_(R.campaign_id == campaign_id, R.claimed_until < now)
     with sessions.begin() as session:
@@ -163,13 +178,20 @@ def recover(sessions: sessionmaker[Session], campaign_id: str) -> tuple[int, int
             .values(status="pending", claim_token=None, claimed_until=None),
             execution_options={"synchronize_session": False},
         )
-        unknown = session.execute(
+        doubted = session.execute(
             update(R)
             .where(expired, R.status == "sending")
-            .values(status="unknown", reason="interrupted_mid_send", claim_token=None, updated_at=now),
+            .values(
+                status="pending",
+                reason="interrupted_mid_send",
+                claim_token=None,
+                claimed_until=None,
+                in_doubt_since=func.coalesce(R.in_doubt_since, R.updated_at),  # marked sending then
+                updated_at=now,
+            ),
             execution_options={"synchronize_session": False},
         )
-    return int(getattr(requeued, "rowcount", 0) or 0), int(getattr(unknown, "rowcount", 0) or 0)
+    return int(getattr(requeued, "rowcount", 0) or 0), int(getattr(doubted, "rowcount", 0) or 0)
 
 
 def progress(sessions: sessionmaker[Session], campaign_id: str) -> Counter[str]:
@@ -182,11 +204,15 @@ def progress(sessions: sessionmaker[Session], campaign_id: str) -> Counter[str]:
 
 
 def reasons(sessions: sessionmaker[Session], campaign_id: str) -> Counter[tuple[str, str]]:
-    """(status, reason) counts of the failed, skipped and unknown recipients."""
+    """(status, reason) counts of the failed, skipped and unknown recipients, and of those sent whose
+    send was settled with the provider after a crash or a 5xx."""
     with sessions() as session:
         rows = session.execute(
             select(R.status, R.reason, func.count())
-            .where(R.campaign_id == campaign_id, R.status.in_(("failed", "skipped", "unknown")))
+            .where(
+                R.campaign_id == campaign_id,
+                or_(R.status.in_(("failed", "skipped", "unknown")), R.reason == "settled"),
+            )
             .group_by(R.status, R.reason)
         ).all()
     return Counter({(status, reason or ""): int(n) for status, reason, n in rows})

@@ -28,7 +28,7 @@ from bot.campaigns.topics import CHANNELS
 
 log = logging.getLogger(__name__)
 IN_FLIGHT = 16
-"""Provider calls a worker has open per channel: also the most `unknown` recipients a crash leaves."""
+"""Provider calls a worker has open per channel: also the most recipients a crash leaves in doubt."""
 GROUP = 4
 """Recipients marked `sending` together (one transaction before, one after, per group)."""
 IDLE_SECONDS = 0.25
@@ -116,7 +116,7 @@ class CampaignWorker:
 
     async def _lane(self, deliverer: Deliverer, groups: asyncio.Queue[list[Claimed] | None]) -> None:
         """mark sending → send → complete, GROUP recipients at a time; a crash leaves at most
-        `in_flight` recipients unknown."""
+        `in_flight` recipients in doubt (settled with the provider by the next worker)."""
         while (group := await groups.get()) is not None:
             try:
                 held = await sql(claims.mark_sending, self.sessions, self.token, [r.id for r in group])

@@ -46,10 +46,18 @@ class SendError(ChannelError):
     """Sending failed; `retryable` says whether trying again may help (5xx, timeouts)."""
 
     def __init__(
-        self, message: str, *, retryable: bool, code: int | None = None, retry_after: float | None = None
+        self,
+        message: str,
+        *,
+        retryable: bool,
+        code: int | None = None,
+        retry_after: float | None = None,
+        maybe_sent: bool = False,
     ) -> None:
         super().__init__(message)
         self.retryable = retryable
+        self.maybe_sent = maybe_sent
+        """No clear refusal (a timeout, a dropped connection, a 5xx): the provider may have taken it."""
         self.code = code
         """The provider's error code when it gave one (e.g. Twilio 63016: outside the WhatsApp window)."""
         self.retry_after = retry_after

@@ -9,6 +9,7 @@ whose scheme and client address uvicorn takes from X-Forwarded-* only from FORWA
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Mapping
 from contextvars import ContextVar
@@ -18,7 +19,7 @@ from typing import Any, ClassVar
 from aiohttp import ClientError
 from starlette.requests import Request
 from starlette.responses import Response
-from twilio.base.exceptions import TwilioRestException
+from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.http.response import Response as TwilioResponse
 from twilio.request_validator import RequestValidator
@@ -56,6 +57,8 @@ TYPE_KINDS = {
 """Twilio's MessageType values for WhatsApp media, as attachment kinds."""
 MAX_BODY_CHARS = MAX_MESSAGE_CHARS
 MAX_ADDRESS_CHARS = 128
+SETTLE_LOOKBACK = 20
+"""Newest messages to one address read when settling a send in doubt (a campaign sends one each)."""
 TWIML_REPLY_SECONDS = 8.0
 """Answer inside Twilio's webhook (15 s limit) when ready by then; later replies go through the REST API
 (journaled, so they survive a restart: bot/deliveries.py)."""
@@ -321,10 +324,39 @@ class TwilioChannel:
                 retryable=retryable,
                 code=exc.code,
                 retry_after=RETRY_AFTER.get(),
+                maybe_sent=exc.status >= 500,
             ) from exc
         except (ClientError, TimeoutError) as exc:
-            raise SendError(f"Twilio could not be reached: {exc.__class__.__name__}", retryable=True) from exc
+            raise SendError(
+                f"Twilio could not be reached: {exc.__class__.__name__}", retryable=True, maybe_sent=True
+            ) from exc
         return SendResult(ok=True, provider_id=created.sid)
+
+    async def sent_since(self, kind: str, to: str, sender: str, since: dt.datetime) -> list[tuple[str, str]]:
+        """(sid, body) of the messages Twilio holds from `sender` to `to` created since `since`, newest
+        first: how a send interrupted mid-way (crash, timeout) is settled without sending it twice."""
+        prefix = WHATSAPP_PREFIX if kind == "whatsapp" else ""
+        params: dict[str, Any] = {
+            "to": f"{prefix}{to}",
+            "limit": SETTLE_LOOKBACK,
+            "page_size": SETTLE_LOOKBACK,
+        }
+        if not sender.startswith("MG"):
+            params["from_"] = sender
+        try:
+            found = await self._rest().messages.list_async(**params)
+        except TwilioException as exc:  # a page that is not 200 comes as the base class
+            raise SendError(f"Twilio's list failed: {exc.__class__.__name__}", retryable=True) from exc
+        except (ClientError, TimeoutError) as exc:
+            raise SendError(f"Twilio could not be reached: {exc.__class__.__name__}", retryable=True) from exc
+        return [
+            (m.sid, m.body or "")
+            for m in found
+            if m.date_created is not None
+            and m.date_created >= since
+            and str(m.direction or "").startswith("outbound")
+            and (not sender.startswith("MG") or m.messaging_service_sid == sender)
+        ]
 
     async def send(self, message: OutboundMessage) -> SendResult:
         """Every body of the rendered message; the result carries the last provider id."""

@@ -361,7 +361,9 @@ class CampaignRecipient(Base):
     """One (campaign, subscriber): the idempotency key that makes sending exactly-once, and its outcome.
 
     pending → claimed (a worker's token until `claimed_until`) → sending → sent | failed | skipped;
-    `sending` left behind by a dead worker becomes `unknown` (never sent twice; counted)."""
+    `sending` left behind by a dead worker goes back to pending *in doubt*: before sending again, the
+    provider is asked whether it already took the message (Twilio's message list); where it cannot say
+    (Telegram keeps no such list) the recipient becomes `unknown` — never sent twice; counted."""
 
     __tablename__ = "campaign_recipients"
     __table_args__ = (Index("ix_campaign_recipients_work", "campaign_id", "status"),)
@@ -384,4 +386,6 @@ class CampaignRecipient(Base):
     """A retry's earliest time (backoff, Retry-After)."""
     provider_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    in_doubt_since: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    """An earlier send may have reached the provider (a crash mid-send, a timeout): since when."""
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)

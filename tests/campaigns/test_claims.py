@@ -1,5 +1,6 @@
 """The SQL claim on SQLite and PostgreSQL: a batch is never larger than asked, two claimers never share a
-row, and a dead worker's leases go back (claimed) or become unknown (sending: never sent twice)."""
+row, and a dead worker's leases go back: claimed as pending, sending as pending *in doubt* (checked with the
+provider before any second send)."""
 
 from __future__ import annotations
 
@@ -49,10 +50,14 @@ def test_claims_are_bounded_disjoint_and_recovered(tmp_path: Path, db_url: str) 
     time.sleep(0.6)  # worker a died: its leases expire
     assert claims.recover(sessions, "c1") == (27, 5)
     status = claims.progress(sessions, "c1")
-    assert (status["pending"], status["unknown"], status["claimed"]) == (27, 5, 28)
+    assert (status["pending"], status["unknown"], status["claimed"]) == (32, 0, 28)
+    doubted = {r.id for r in claims.claim(sessions, "c1", "sms", "c", 32, lease=0.1) if r.in_doubt_since}
+    assert doubted == {r.id for r in first[:5]}  # exactly the ones marked sending, with their time
+    time.sleep(0.2)
+    assert claims.recover(sessions, "c1") == (32, 0)  # c died before marking anything: plain requeue
     # b's lanes are idle: whatever b still holds was lost to a database blip, never sent: released
     claims.mark_sending(sessions, "b", [r.id for r in second[:3]])
     claims.release(sessions, "c1", "telegram", "b")  # another channel's lanes: untouched
     assert claims.progress(sessions, "c1")["claimed"] == 25
     claims.release(sessions, "c1", "sms", "b")
-    assert claims.progress(sessions, "c1")["pending"] == 27 + 28
+    assert claims.progress(sessions, "c1")["pending"] == 32 + 28

@@ -1,25 +1,29 @@
 """One local fake for the two APIs a campaign reaches: Twilio's Messages.json and Telegram's sendMessage.
 
 The real twilio and python-telegram-bot clients talk to it (base URLs changed). It records who got what,
-can answer chosen addresses with chosen errors (21610, 403, 429 with Retry-After) and can be slowed down
-(a worker then has requests in flight when it is killed). Keep-alive HTTP/1.1, so the benchmark measures
-the sender, not connection set-up.
+can answer chosen addresses with chosen errors (21610, 403, 429 with Retry-After, a 5xx after taking the
+message) and can be slowed down (a worker then has requests in flight when it is killed). Twilio's message
+list (GET Messages.json?To=&From=, newest first) answers from what it took, as Twilio's does.
+Keep-alive HTTP/1.1, so the benchmark measures the sender, not connection set-up.
 """
 
 from __future__ import annotations
 
+import email.utils
 import json
 import threading
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 Answer = tuple[int, dict[str, Any], dict[str, str]]
+TAKEN = "x-fake-taken"
+"""A scripted error with this header is answered after the message was taken (a 5xx Twilio sent anyway)."""
 
 
 @dataclass
@@ -48,6 +52,12 @@ class CampaignFake:
     first_at: float = 0.0
     last_at: float = 0.0
     """When the first and the latest accepted message arrived (benchmarks' rates)."""
+    taken: dict[str, list[tuple[str, float, str, str]]] = field(default_factory=lambda: defaultdict(list))
+    """Twilio only: the `To` as written → (sid, created at, From or MessagingServiceSid, Body) per message."""
+    listed: int = 0
+    """Message-list requests answered (a settle of a send in doubt)."""
+    taken_total: int = 0
+    """Every message ever taken: ids stay unique when a test clears `sent`."""
 
     @property
     def twilio_base(self) -> str:
@@ -79,17 +89,24 @@ class CampaignFake:
         with self.lock:
             queue = self.scripted.get(to)
             scripted = queue.pop(0) if queue else None
-            if scripted is None:
+            if scripted is None or TAKEN in scripted[2]:
                 self.first_at, self.last_at = self.first_at or record.at, record.at
                 if self.count_only:
                     self.counts[to] += 1
                 else:
                     self.sent.append(record)
-                n = len(self.sent) + sum(self.counts.values())
+                self.taken_total += 1
+                n = self.taken_total
+                if channel != "telegram":
+                    sender = params.get("MessagingServiceSid") or params.get("From", "")
+                    self.taken[params.get("To", "")].append(
+                        (f"SM{n:032d}", record.at, sender, params.get("Body", ""))
+                    )
             else:
                 self.refused.append(record)
         if scripted is not None:
-            return scripted
+            status, body, headers = scripted
+            return status, body, {k: v for k, v in headers.items() if k != TAKEN}
         if channel == "telegram":
             result = {
                 "message_id": n,
@@ -106,10 +123,36 @@ class CampaignFake:
         }
         return 201, body, {}
 
+    def message_list(self, query: str) -> Answer:
+        """Twilio's GET Messages.json filtered by To (and From), newest first, one page."""
+        asked = {k: v[0] for k, v in parse_qs(query).items()}
+        with self.lock:
+            self.listed += 1
+            rows = list(self.taken.get(asked.get("To", ""), []))
+        rows = [r for r in rows if "From" not in asked or r[2] == asked["From"]]
+        size = int(asked.get("PageSize", 50))
+        messages = [
+            {
+                "sid": sid,
+                "to": asked.get("To"),
+                "from": None if sender.startswith("MG") else sender,
+                "messaging_service_sid": sender if sender.startswith("MG") else None,
+                "body": body,
+                "direction": "outbound-api",
+                "status": "sent",
+                "date_created": email.utils.formatdate(at, usegmt=True),
+                "account_sid": "AC" + "0" * 32,
+            }
+            for sid, at, sender, body in reversed(rows)
+        ][:size]
+        return 200, {"messages": messages, "next_page_uri": None, "page": 0, "page_size": size}, {}
 
-def twilio_error(code: int, status: int = 400, retry_after: str | None = None) -> Answer:
+
+def twilio_error(code: int, status: int = 400, retry_after: str | None = None, taken: bool = False) -> Answer:
+    """A Twilio error; `taken`: Twilio kept the message even so (a 5xx after accepting it)."""
     body = {"code": code, "message": f"error {code}", "more_info": "", "status": status}
-    return status, body, ({"Retry-After": retry_after} if retry_after else {})
+    headers = {"Retry-After": retry_after} if retry_after else {}
+    return status, body, headers | ({TAKEN: "1"} if taken else {})
 
 
 def telegram_error(status: int, description: str, retry_after: int | None = None) -> Answer:
@@ -144,7 +187,18 @@ def campaign_fake(delay: float = 0.0, count_only: bool = False) -> Iterator[Camp
             self.end_headers()
             self.wfile.write(payload)
 
-        do_GET = do_POST
+        def do_GET(self) -> None:  # noqa: N802
+            url = urlsplit(self.path)
+            if not url.path.endswith("/Messages.json"):
+                self.do_POST()
+                return
+            status, body, _ = fake.message_list(url.query)
+            payload = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
 
         def log_message(self, *args: object) -> None:
             return None
