@@ -38,7 +38,7 @@ from bot.channels.media import fetch_bounded
 from bot.channels.render import numbered, split_paragraphs
 from bot.config import Settings
 from bot.edge.json import InvalidJson, parse_json
-from bot.vocab.messages import Attachment, InboundMessage, Location, OutboundMessage
+from bot.vocab.messages import Attachment, Button, InboundMessage, Location, OutboundMessage
 from bot.vocab.text import clean_text
 
 DEFAULT_API_BASE = "https://graph.facebook.com/v21.0"
@@ -176,15 +176,29 @@ def _short(title: str, limit: int) -> str:
     return title if len(title) <= limit else title[: limit - 1] + "…"
 
 
+Numbered = list[tuple[str, Button]]
+
+
+def _fitting(choices: Numbered) -> tuple[Numbered, Numbered]:
+    """A list holds 10 rows: 0 (a person) always among them, the first others, the rest as numbered lines
+    under the text."""
+    if len(choices) <= MAX_ROWS:
+        return choices, []
+    person = [c for c in choices if c[0] == "0"]
+    others = [c for c in choices if c[0] != "0"]
+    room = MAX_ROWS - len(person)
+    return others[:room] + person, others[room:]
+
+
 def render(message: OutboundMessage) -> list[dict[str, Any]]:
     """The Graph API payloads (without `to`) for one neutral reply: text pieces, then the choices."""
-    choices = numbered(message.buttons)
-    if not choices or len(choices) > MAX_ROWS:
-        text = message.text
-        if choices:
-            text += "\n\n" + "\n".join(f"*{n}* {b.title}" for n, b in choices)
-        return [{"type": "text", "text": {"body": p}} for p in split_paragraphs(text, TEXT_MAX_CHARS)]
-    pieces = split_paragraphs(message.text, INTERACTIVE_BODY_MAX)
+    choices, overflow = _fitting(numbered(message.buttons))
+    if not choices:
+        return [{"type": "text", "text": {"body": p}} for p in split_paragraphs(message.text, TEXT_MAX_CHARS)]
+    text = message.text
+    if overflow:  # typed by number like every choice: "10" is read as the 10th
+        text += "\n\n" + "\n".join(f"*{n}* {b.title}" for n, b in overflow)
+    pieces = split_paragraphs(text, INTERACTIVE_BODY_MAX)
     payloads: list[dict[str, Any]] = [{"type": "text", "text": {"body": p}} for p in pieces[:-1]]
     body = {"text": pieces[-1] if pieces else "…"}
     if len(choices) <= MAX_BUTTONS:

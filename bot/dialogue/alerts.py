@@ -1,9 +1,10 @@
 """Subscribing to alerts in conversation: country → topics → plain-words consent → recorded.
 
-ALERTAS / ALERTS / ALERTES / ALÈT start it; MIS ALERTAS / MY ALERTS / MES ALERTES / ALÈT MWEN show
-and change what the person receives; STOP (handled by the engine) ends everything. The consent says
-what they will receive, on which channel, and how to stop, and is recorded with its text version by
-the service from the `alerts_subscribed` event (journaled like an opt-out: never claimed before kept).
+Menu choice 10 and ALERTAS / ALERTS / ALERTES / ALÈT start it; MIS ALERTAS / MY ALERTS /
+MES ALERTES / ALÈT MWEN show and change what the person receives; STOP (handled by the engine) ends
+everything. The consent says what they will receive, on which channel, and how to stop, and is
+recorded with its text version by the service from the `alerts_subscribed` event (journaled like an
+opt-out: never claimed before kept).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from bot.dialogue.state import ConversationState
 from bot.i18n import N_, translate
 from bot.vocab.messages import Button, InboundMessage, OutboundMessage
 from bot.vocab.text import plain_words
-from bot.vocab.topics import COUNTRY_LABELS, LANGUAGE_LABELS, MENU_LABELS
+from bot.vocab.topics import ALERTS_PAYLOAD, COUNTRY_LABELS, LANGUAGE_LABELS, MENU_LABELS
 
 CONSENT_VERSION = "alerts-v1"
 """Changes whenever the consent text below changes (kept with each subscription)."""
@@ -32,7 +33,7 @@ TOPIC_LABELS = {
     "work": MENU_LABELS["ask_work"],
     "fraud": N_("Scam alerts"),
 }
-PAYLOAD = "/alerts"
+PAYLOAD = ALERTS_PAYLOAD
 
 
 def respond(

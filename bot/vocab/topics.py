@@ -32,6 +32,7 @@ MENU_LABELS: dict[str, str] = {
     "ask_health": N_("Health care"),
     "ask_return": N_("Returning home"),
     "ask_info_hub": N_("Information Hub near me"),
+    "alerts": N_("Receive alerts"),
     "ask_human": N_("Talk to a person"),
 }
 """English msgids of the menu labels; translations live in bot/locale."""
@@ -58,8 +59,10 @@ LANGUAGE_LABELS: dict[str, str] = {"es": "Español", "en": "English", "fr": "Fra
 
 MENU_PAYLOAD = "/menu"
 HUMAN_PAYLOAD = "/ask_human"
+ALERTS_PAYLOAD = "/alerts"
+"""Subscribing to campaigns' alerts (bot/dialogue/alerts.py): menu choice 10."""
 
 
 def main_menu_payloads() -> list[str]:
-    """Menu choices 1..9 then 0 (a person)."""
-    return [f"/{intent}" for intent in TOPIC_INTENTS] + [HUMAN_PAYLOAD]
+    """Menu choices 1..9 (topics), 10 (alerts), then 0 (a person)."""
+    return [f"/{intent}" for intent in TOPIC_INTENTS] + [ALERTS_PAYLOAD, HUMAN_PAYLOAD]

@@ -150,10 +150,19 @@ def test_four_to_ten_choices_are_a_list_labelled_in_the_persons_language() -> No
     assert len(rows) == 9 and all(len(r["title"]) <= 24 for r in rows)
 
 
-def test_more_than_ten_choices_and_long_texts_fall_back_to_numbered_text() -> None:
-    payloads = render(_menu(12))
-    assert all(p["type"] == "text" for p in payloads)
-    assert "*0* Hablar" in payloads[-1]["text"]["body"]
+def test_more_than_ten_choices_keep_a_list_of_ten_with_0_and_the_rest_numbered_under_the_text() -> None:
+    [payload] = render(_menu(12))  # 12 topics and "0 Hablar": 13 choices
+    interactive = payload["interactive"]
+    rows = interactive["action"]["sections"][0]["rows"]
+    assert interactive["type"] == "list" and len(rows) == 10
+    # 0 (a person) is never pushed out of the list
+    assert [r["id"] for r in rows] == [f"/topic_{i}" for i in range(9)] + [HUMAN_PAYLOAD]
+    body = interactive["body"]["text"]
+    assert body.startswith("Elija un tema:")
+    assert all(f"*{n}* Tema número {n - 1} con" in body for n in (10, 11, 12))  # typed by number
+
+
+def test_long_texts_are_cut_under_the_text_limit() -> None:
     long = OutboundMessage("+1", ("Párrafo largo. " * 100 + "\n\n") * 6)
     assert all(len(p["text"]["body"]) <= 4096 for p in render(long))
 

@@ -73,3 +73,22 @@ def test_alerts_need_a_channel_that_can_be_written_to_later_and_other_questions_
     assert elsewhere.state.awaiting is None and not any(e.name.startswith("alerts") for e in elsewhere.events)
     bad_topics = say(say(asked.state, "2", "es").state, "9 12", "es")
     assert bad_topics.state.awaiting != "alerts_consent"
+
+
+@pytest.mark.parametrize(
+    ("lang", "label"),
+    [
+        ("es", "Recibir alertas"),
+        ("en", "Receive alerts"),
+        ("fr", "Recevoir des alertes"),
+        ("ht", "Resevwa alèt"),
+    ],
+)
+def test_the_main_menu_offers_alerts_as_choice_10(lang: str, label: str) -> None:
+    menu = say(ConversationState(language=lang), "menu", lang)
+    [shown] = menu.messages
+    assert shown.buttons[9].title == label and shown.buttons[10].payload == "/ask_human"  # 10, then 0
+    asked = say(menu.state, "10", lang)
+    assert asked.state.awaiting == "alerts_country" and asked.messages[0].language == lang
+    tapped = say(menu.state, "/alerts", lang)  # a tapped button or list row sends the payload
+    assert tapped.state.awaiting == "alerts_country"

@@ -21,7 +21,7 @@ from tests.helpers.app import make_settings, say
 def test_greeting_is_answered_in_its_language(client: TestClient, text: str, lang: str) -> None:
     [reply] = say(client, f"greet-{lang}", text)
     assert reply["metadata"] == {"intent": "greet", "language": lang, "content_id": None}
-    assert len(reply["buttons"]) == 10
+    assert len(reply["buttons"]) == 11  # 9 topics, alerts (10) and a person (0)
 
 
 @pytest.mark.parametrize(
