@@ -445,7 +445,7 @@ _LISTS: dict[str, list[str]] = {
         "yo te di",
         "sa k rive",
     ],
-    # The person (or someone they tell of) turned the offer down: "le dije que no", "j'ai refusé", "m di l non".
+    # The offer was turned down (by the person or someone they tell of): "le dije que no", "m di l non".
     "frame:refused": [
         "le dije que no",
         "le dije q no",
