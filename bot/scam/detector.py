@@ -23,7 +23,9 @@ from bot.scam.verdict import Verdict, verdict_for
 from bot.vocab.text import MAX_MESSAGE_CHARS
 
 MAX_CHARS = MAX_MESSAGE_CHARS
-_QUESTION_CLAUSE = re.compile(r"[^.!?\n,;:]*\?+")
+_QUESTION_CLAUSE = re.compile(r"(?<![^.!?\n,;:])[^.!?\n,;:]*\?+")
+"""A clause ending in "?". The look-behind starts a match only where a clause starts: without it, a long
+stretch with no question mark was rescanned from every character (4,096 characters: 66 ms instead of 0.1)."""
 OWN_QUESTION_WORDS = 7
 """A question this short that names a scam ("c'est une arnaque ?", "is this a scam?") is the person asking
 about the offer, not part of it; warnings name the scam in statements."""

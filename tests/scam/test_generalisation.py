@@ -39,6 +39,10 @@ KNOWN_MISSES = {
     # Strict: once the model recognises it, the mark must go. (Round 4 recognises the two others that were
     # here: an invitation to invest with no amount, a code request told in the past tense.)
     ("en", "appointment_sale"),
+    # Round 5 (C 1000, fresh sets in training): a code request by "the bank" told in the past tense, with no
+    # amount, scores 0.41 (warn 0.45). Four corpus lines of the kind moved it from 0.40; left as a known miss
+    # rather than tuned further on this development line.
+    ("fr", "account_code_theft"),
 }
 
 
