@@ -14,9 +14,9 @@ from bot.scam.training import CORPUS_DIR, load_corpus
 FROZEN = PROJECT_ROOT / "bench" / "scam_data" / "frozen_test.jsonl"
 REQUIRED = {"text", "label", "pattern", "lang"}
 SOURCES = ("fresh1", "fresh2", "fresh3")
-"""Optional `source` of a line: the messages of the fresh sets, seen and moved into training (fresh sets 1 and 2
-in round 5, bench/scam_data/fresh.jsonl and fresh2.jsonl; fresh set 3 in round 6, fresh3.jsonl); hand-written
-lines have none."""
+"""Optional `source` of a line: the messages of the fresh sets, seen and moved into training (fresh sets 1
+and 2 in round 5, bench/scam_data/fresh.jsonl and fresh2.jsonl; fresh set 3 in round 6, fresh3.jsonl);
+hand-written lines have none."""
 
 
 def _squeeze(text: str) -> str:

@@ -43,6 +43,10 @@ KNOWN_MISSES = {
     # amount, scores 0.41 (warn 0.45). Four corpus lines of the kind moved it from 0.40; left as a known miss
     # rather than tuned further on this development line.
     ("fr", "account_code_theft"),
+    # Round 6 (fresh set 3 and 244 hand-written lines in training, cues frame:reported / frame:verified): the
+    # English line of the same kind ("the 'bank' texted asking for the code ... to cancel a purchase") fell
+    # from above the warn threshold to 0.448 (warn 0.45). Left as a known miss, not tuned on this line.
+    ("en", "account_code_theft"),
 }
 
 
