@@ -413,7 +413,7 @@ def main() -> None:
     frozen = load(FROZEN)
     print_set("Frozen test set", frozen, args.misses)
     if FRESH.exists():
-        title = "Fresh set 3 (scored unseen once with round 5; training data since round 6)"
+        title = "Fresh set 4 (scored unseen once with round 6; seen since)"
         print_set(title, load(FRESH), args.misses)
     else:
         where = FRESH.relative_to(ROOT)
