@@ -108,7 +108,9 @@ def test_two_workers_share_a_campaign_through_redis(tmp_path: Path) -> None:
         }
         env |= {"INFOBOT_CAMPAIGN_RATE_SMS": "50", "INFOBOT_CAMPAIGN_RATE_WHATSAPP": "50"}
         settings = make_settings(tmp_path, **env)
-        subscribers(settings, 60)
+        # 4 s of work at 50/s: more than one worker's claims ahead (up to 4 lanes and 8 groups of 4), so a
+        # fast first worker cannot hold the whole campaign before the others ask
+        subscribers(settings, 200)
         wa = subscribers(settings, 2, channel="whatsapp")
         store = RedisStore(redis_url, 3600, settings.pseudonym_key)
 
@@ -137,7 +139,7 @@ def test_two_workers_share_a_campaign_through_redis(tmp_path: Path) -> None:
         logs = [w.stderr.read() for w in workers if w.stderr is not None]
         assert sent.returncode == 0, sent.stderr
         assert fake.per_address() and max(fake.per_address().values()) == 1
-        assert len(fake.sent) == 61
+        assert len(fake.sent) == 201
         with database(settings)() as session:
             tokens = {r.claim_token for r in session.scalars(select(CampaignRecipient))}
         assert len(tokens) >= 2, f"one worker sent everything: {logs}"  # claims split between workers
