@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -13,10 +11,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.config import PROJECT_ROOT
-from bot.nlu.server import free_port
 from tests.channels.conftest import TWILIO_SID, TWILIO_TOKEN, payload, sign
 from tests.helpers.services import require_redis
+from tests.helpers.workers import serve_workers
 
 PUBLIC = "https://bot.example.org"
 
@@ -38,35 +35,8 @@ def two_workers(rasa_url: str, tmp_path: Path) -> Iterator[list[str]]:
         "DATABASE_URL": f"sqlite:///{tmp_path}/shared.db",
         "INFOBOT_VAR_DIR": str(tmp_path / "var"),  # journals and spools of this test only
     }
-    ports = [free_port(), free_port()]
-    workers = [
-        subprocess.Popen(
-            [str(PROJECT_ROOT / ".venv/bin/infobot"), "serve", "--port", str(port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=(tmp_path / f"worker-{port}.log").open("w"),
-        )
-        for port in ports
-    ]
-    urls = [f"http://127.0.0.1:{port}" for port in ports]
-    try:
-        deadline = time.monotonic() + 120
-        for url in urls:
-            while True:
-                try:
-                    if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                assert time.monotonic() < deadline, "workers did not start: " + "".join(
-                    p.read_text()[-2000:] for p in tmp_path.glob("worker-*.log")
-                )
-                time.sleep(0.3)
+    with serve_workers(env, tmp_path) as urls:
         yield urls
-    finally:
-        for worker in workers:
-            worker.terminate()
-            worker.wait(timeout=20)
 
 
 def test_the_same_delivery_to_two_workers_at_once_gets_exactly_one_reply(two_workers: list[str]) -> None:

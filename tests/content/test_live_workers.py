@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +20,7 @@ from bot.content.loader import load_content
 from bot.db import make_engine, migrate
 from bot.nlu.server import free_port
 from tests.console.conftest import PASSWORD
+from tests.helpers.workers import serve_workers
 
 POSTGRES_URL = os.environ.get("INFOBOT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 SCHEMA = "infobot_content_workers"
@@ -55,35 +55,8 @@ def workers(tmp_path: Path) -> Iterator[list[str]]:
         "INFOBOT_VAR_DIR": str(tmp_path / "var"),
     }
     env.pop("REDIS_URL", None)
-    ports = [free_port(), free_port()]
-    procs = [
-        subprocess.Popen(
-            [str(PROJECT_ROOT / ".venv/bin/infobot"), "serve", "--port", str(port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=(tmp_path / f"worker-{port}.log").open("w"),
-        )
-        for port in ports
-    ]
-    urls = [f"http://127.0.0.1:{port}" for port in ports]
-    try:
-        deadline = time.monotonic() + 120
-        for url in urls:
-            while True:
-                try:
-                    if httpx.get(f"{url}/healthz", timeout=2).status_code in (200, 503):
-                        break
-                except httpx.HTTPError:
-                    pass
-                assert time.monotonic() < deadline, "workers did not start: " + "".join(
-                    p.read_text()[-2000:] for p in tmp_path.glob("worker-*.log")
-                )
-                time.sleep(0.3)
+    with serve_workers(env, tmp_path, ready=(200, 503)) as urls:  # 503: no NLU, still serving buttons
         yield urls
-    finally:
-        for proc in procs:
-            proc.terminate()
-            proc.wait(timeout=30)
 
 
 def ht_answer(url: str) -> str:
