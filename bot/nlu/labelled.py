@@ -17,31 +17,11 @@ from sqlalchemy.orm import Session
 
 from bot import LANGUAGES
 from bot.db.models import LabelledExample
+from bot.vocab.topics import INTENTS
 
-TAXONOMY = (
-    "greet",
-    "goodbye",
-    "thanks",
-    "affirm",
-    "deny",
-    "change_language",
-    "ask_regularization",
-    "ask_asylum",
-    "ask_documents",
-    "ask_work",
-    "ask_fraud",
-    "ask_trafficking",
-    "ask_info_hub",
-    "ask_human",
-    "emergency",
-    "ask_health",
-    "ask_return",
-    "bot_challenge",
-    "out_of_scope",
-)
-"""The intents of /work/shared/TAXONOMY.md (intents/domain.yml)."""
 NOT_A_QUESTION = "not_a_question"
-LABELS = (*TAXONOMY, NOT_A_QUESTION)
+LABELS = (*INTENTS, NOT_A_QUESTION)
+"""An editor labels a missed question with an intent of the taxonomy, or says it is not a question."""
 MAX_TEXT = 500
 
 

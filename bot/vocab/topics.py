@@ -5,6 +5,29 @@ from __future__ import annotations
 from bot import COUNTRIES
 from bot.i18n import N_
 
+INTENTS: tuple[str, ...] = (
+    "greet",
+    "goodbye",
+    "thanks",
+    "affirm",
+    "deny",
+    "change_language",
+    "ask_regularization",
+    "ask_asylum",
+    "ask_documents",
+    "ask_work",
+    "ask_fraud",
+    "ask_trafficking",
+    "ask_info_hub",
+    "ask_human",
+    "emergency",
+    "ask_health",
+    "ask_return",
+    "bot_challenge",
+    "out_of_scope",
+)
+"""Every intent of /work/shared/TAXONOMY.md, in intents/domain.yml's order (a test keeps the two equal)."""
+
 TOPIC_INTENTS: tuple[str, ...] = (
     "ask_regularization",
     "ask_asylum",
