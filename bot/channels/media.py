@@ -7,6 +7,17 @@ import httpx
 
 from bot.channels.base import MAX_MEDIA_BYTES, MediaUnavailable
 
+WHATSAPP_MEDIA_KINDS = {
+    "audio": "voice",
+    "image": "image",
+    "video": "video",
+    "document": "document",
+    "sticker": "sticker",
+    "contacts": "contact",
+    "reaction": "reaction",
+}
+"""WhatsApp's message types (Meta's `type`, which Twilio passes on as MessageType) as attachment kinds."""
+
 
 async def fetch_bounded(
     url: str, auth: tuple[str, str] | None = None, headers: dict[str, str] | None = None

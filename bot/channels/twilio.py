@@ -36,7 +36,7 @@ from bot.channels.base import (
     SendError,
     SendResult,
 )
-from bot.channels.media import fetch_bounded
+from bot.channels.media import WHATSAPP_MEDIA_KINDS, fetch_bounded
 from bot.channels.render import sms_body, whatsapp_bodies
 from bot.config import Settings
 from bot.vocab.messages import Attachment, InboundMessage, Location, OutboundMessage
@@ -45,16 +45,6 @@ from bot.vocab.text import MAX_MESSAGE_CHARS, clean_text
 WHATSAPP_PREFIX = "whatsapp:"
 TWILIO_API = "https://api.twilio.com"
 MAX_MEDIA_URL_CHARS = 512
-TYPE_KINDS = {
-    "audio": "voice",
-    "image": "image",
-    "video": "video",
-    "document": "document",
-    "sticker": "sticker",
-    "contacts": "contact",
-    "reaction": "reaction",
-}
-"""Twilio's MessageType values for WhatsApp media, as attachment kinds."""
 MAX_BODY_CHARS = MAX_MESSAGE_CHARS
 MAX_ADDRESS_CHARS = 128
 SETTLE_LOOKBACK = 20
@@ -141,8 +131,8 @@ class TwilioForm:
         if self.num_media <= 0 and self.message_type not in ("sticker", "contacts", "reaction"):
             return None
         content = (self.media_type or "").lower()
-        if self.message_type in TYPE_KINDS:
-            kind = TYPE_KINDS[self.message_type]
+        if self.message_type in WHATSAPP_MEDIA_KINDS:
+            kind = WHATSAPP_MEDIA_KINDS[self.message_type]
         elif content in ("image/webp",):
             kind = "sticker"
         elif "vcard" in content:

@@ -34,7 +34,7 @@ from bot.channels.base import (
     SendResult,
     ignored,
 )
-from bot.channels.media import fetch_bounded
+from bot.channels.media import WHATSAPP_MEDIA_KINDS, fetch_bounded
 from bot.channels.render import numbered, split_paragraphs
 from bot.config import Settings
 from bot.edge.json import InvalidJson, parse_json
@@ -74,17 +74,6 @@ def _changes(update: dict[str, Any]) -> Iterator[dict[str, Any]]:
                 yield value
 
 
-MEDIA_KINDS = {
-    "audio": "voice",
-    "image": "image",
-    "video": "video",
-    "document": "document",
-    "sticker": "sticker",
-    "contacts": "contact",
-    "reaction": "reaction",
-}
-
-
 def _parts(message: dict[str, Any]) -> tuple[Location | None, Attachment | None]:
     """A location pin, or media by kind with its Graph media id (fetching it needs the token)."""
     kind = str(message.get("type") or "")
@@ -101,7 +90,7 @@ def _parts(message: dict[str, Any]) -> tuple[Location | None, Attachment | None]
     assert isinstance(body, dict)
     ref, mime = body.get("id"), body.get("mime_type")
     return None, Attachment(
-        MEDIA_KINDS.get(kind, "other"),
+        WHATSAPP_MEDIA_KINDS.get(kind, "other"),
         str(mime)[:100] if mime else None,
         str(ref)[:200] if ref else None,
     )

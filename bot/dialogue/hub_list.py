@@ -66,7 +66,7 @@ def nearest_list(
     distances: three distances would locate the person."""
     lead = translate(lang, "The Information Hubs nearest to the location you shared:")
     body = "\n\n".join(_hub_block(lang, hub, km) for hub, km in nearest)
-    sms = "\n".join(f"{h.name} ({h.city}) {h.phone}; {render_hours(lang, h.hours)}" for h, _ in nearest)
+    sms = _sms_lines(lang, [hub for hub, _ in nearest])
     kept = "\n\n".join(_hub_block(lang, hub) for hub, _ in nearest)
     return OutboundMessage(
         recipient=to,
@@ -77,6 +77,11 @@ def nearest_list(
         sms_text=f"{lead}\n{sms}",
         transcript=f"{lead}\n\n{kept}",
     )
+
+
+def _sms_lines(lang: str, hubs: list[Hub]) -> str:
+    """One short line per hub: what fits an SMS."""
+    return "\n".join(f"{h.name} ({h.city}) {h.phone}; {render_hours(lang, h.hours)}" for h in hubs)
 
 
 def hub_list(
@@ -92,7 +97,7 @@ def hub_list(
         label = translate(lang, COUNTRY_LABELS.get(country, country))
         lead = translate(lang, "The Information Hubs in {country}:", country=label)
     body = "\n\n".join(_hub_block(lang, hub) for hub in hubs)
-    sms = "\n".join(f"{h.name} ({h.city}) {h.phone}; {render_hours(lang, h.hours)}" for h in hubs)
+    sms = _sms_lines(lang, hubs)
     return OutboundMessage(
         recipient=to,
         text=f"{lead}\n\n{body}",
