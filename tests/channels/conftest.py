@@ -13,6 +13,7 @@ from starlette.testclient import TestClient
 from twilio.request_validator import RequestValidator
 
 from bot.app import create_app
+from bot.config import Settings
 from tests.helpers.app import make_settings
 from tests.helpers.fake_provider import FakeProvider, serve, telegram_responder, twilio_responder
 
@@ -62,20 +63,25 @@ class Wired:
         )
 
 
+def wired_settings(tmp_path: Path, rasa_url: str, twilio_api: str, telegram_api: str) -> Settings:
+    """Both channels configured, each pointed at its local fake API."""
+    return make_settings(
+        tmp_path,
+        RASA_URL=rasa_url,
+        TWILIO_AUTH_TOKEN=TWILIO_TOKEN,
+        TWILIO_ACCOUNT_SID=TWILIO_SID,
+        TWILIO_API_BASE=twilio_api,
+        PUBLIC_BASE_URL=PUBLIC_BASE_URL,
+        TELEGRAM_BOT_TOKEN=TELEGRAM_TOKEN,
+        TELEGRAM_WEBHOOK_SECRET=TELEGRAM_SECRET,
+        TELEGRAM_API_BASE=f"{telegram_api}/bot",
+    )
+
+
 @pytest.fixture
 def wired(rasa_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> Iterator[Wired]:
     caplog.set_level("DEBUG")
     with serve(twilio_responder) as twilio_api, serve(telegram_responder) as telegram_api:
-        settings = make_settings(
-            tmp_path,
-            RASA_URL=rasa_url,
-            TWILIO_AUTH_TOKEN=TWILIO_TOKEN,
-            TWILIO_ACCOUNT_SID=TWILIO_SID,
-            TWILIO_API_BASE=twilio_api.url,
-            PUBLIC_BASE_URL=PUBLIC_BASE_URL,
-            TELEGRAM_BOT_TOKEN=TELEGRAM_TOKEN,
-            TELEGRAM_WEBHOOK_SECRET=TELEGRAM_SECRET,
-            TELEGRAM_API_BASE=f"{telegram_api.url}/bot",
-        )
+        settings = wired_settings(tmp_path, rasa_url, twilio_api.url, telegram_api.url)
         with TestClient(create_app(settings)) as client:
             yield Wired(client, twilio_api, telegram_api, lambda: caplog.text)

@@ -15,16 +15,11 @@ from starlette.testclient import TestClient
 
 from bot.app import create_app
 from tests.channels.conftest import (
-    PUBLIC_BASE_URL,
-    TELEGRAM_SECRET,
-    TELEGRAM_TOKEN,
-    TWILIO_SID,
-    TWILIO_TOKEN,
     Wired,
     payload,
     sign,
+    wired_settings,
 )
-from tests.helpers.app import make_settings
 from tests.helpers.fake_provider import Recorded, serve, telegram_responder, twilio_responder
 
 TAPACHULA_HUB = "Punto de Información OIM Tapachula"
@@ -45,17 +40,7 @@ def wired(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> Iterator[Wired]:
         serve(twilio_responder) as twilio_api,
         serve(telegram_responder) as telegram_api,
     ):
-        settings = make_settings(
-            tmp_path,
-            RASA_URL=fake_rasa.url,
-            TWILIO_AUTH_TOKEN=TWILIO_TOKEN,
-            TWILIO_ACCOUNT_SID=TWILIO_SID,
-            TWILIO_API_BASE=twilio_api.url,
-            PUBLIC_BASE_URL=PUBLIC_BASE_URL,
-            TELEGRAM_BOT_TOKEN=TELEGRAM_TOKEN,
-            TELEGRAM_WEBHOOK_SECRET=TELEGRAM_SECRET,
-            TELEGRAM_API_BASE=f"{telegram_api.url}/bot",
-        )
+        settings = wired_settings(tmp_path, fake_rasa.url, twilio_api.url, telegram_api.url)
         with TestClient(create_app(settings)) as client:
             yield Wired(client, twilio_api, telegram_api, lambda: caplog.text)
         assert not [r for r in fake_rasa.requests if "parse" in r.path], "a non-text message reached the NLU"
